@@ -1,0 +1,77 @@
+/**
+ * A real nats-server per test file: ephemeral port, temporary JetStream store, and the means to stop,
+ * kill -9 and restart it on the same port and store. Always cleaned up.
+ *
+ *   const server = await startNatsServer();
+ *   afterAll(() => server.cleanup());
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type NatsServerProcess, spawnNatsServer } from '../../src/natsServerProcess.js';
+
+export interface TestNatsServerOptions {
+  user?: string;
+  password?: string;
+  token?: string;
+  args?: string[];
+}
+
+export interface TestNatsServer {
+  /** nats://127.0.0.1:PORT (the same across restarts). */
+  readonly url: string;
+  readonly port: number;
+  readonly storeDir: string;
+  /** The running process (changes on restart). */
+  readonly process: NatsServerProcess;
+  /** Graceful stop (SIGTERM). */
+  stop(): Promise<void>;
+  /** SIGKILL, as a crash would. */
+  kill(): Promise<void>;
+  /** Start again on the same port and store (stopping first if it still runs). */
+  restart(): Promise<void>;
+  /** Kill the server and remove its store. */
+  cleanup(): Promise<void>;
+}
+
+const live = new Set<TestNatsServer>();
+process.once('exit', () => {
+  for (const s of live) s.process.child.kill('SIGKILL');
+});
+
+export async function startNatsServer(options: TestNatsServerOptions = {}): Promise<TestNatsServer> {
+  const root = mkdtempSync(join(tmpdir(), 'prosa-nats-'));
+  const storeDir = join(root, 'jetstream');
+  let proc = await spawnNatsServer({ storeDir, ...options });
+  const port = proc.port;
+  const server: TestNatsServer = {
+    url: proc.url,
+    port,
+    storeDir,
+    get process() {
+      return proc;
+    },
+    stop: () => proc.stop(),
+    kill: () => proc.kill(),
+    async restart() {
+      await proc.stop();
+      // The port can linger for a moment after a kill; retry briefly.
+      for (let attempt = 0; ; attempt++) {
+        try {
+          proc = await spawnNatsServer({ storeDir, port, ...options });
+          return;
+        } catch (e) {
+          if (attempt >= 20) throw e;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      }
+    },
+    async cleanup() {
+      await proc.kill();
+      live.delete(server);
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+  live.add(server);
+  return server;
+}
