@@ -1,0 +1,90 @@
+/**
+ * One live XState actor per entity key, capped: past `maxActors` the least recently used actor is
+ * passivated (handed to `onPassivate`, then stopped). An actor that is asked for again comes back
+ * from its persisted snapshot (`load`), never by replaying the stream.
+ */
+import { type AnyActorRef, type AnyStateMachine, createActor } from 'xstate';
+
+export interface HostedActor {
+  readonly kind: string;
+  readonly id: string;
+  /** `kind` + NUL + `id`: the host's map key. */
+  readonly slot: string;
+  readonly actor: AnyActorRef;
+}
+
+export interface ActorHostOptions {
+  machines: Readonly<Record<string, AnyStateMachine>>;
+  /** Live actors kept; the least recently used beyond it are passivated. @default 10_000 */
+  maxActors?: number;
+  /** The persisted snapshot of a key, if it has one. */
+  load: (kind: string, id: string, slot: string) => unknown | undefined;
+  /** Called before an actor is passivated (it is still live), e.g. to persist it. */
+  onPassivate?: (actor: HostedActor) => void;
+}
+
+export interface ActorHost {
+  /** The live actor of a key: kept, restored from its snapshot, or new. Marks it most recently used. */
+  get(kind: string, id: string): HostedActor;
+  /** Stops and forgets an actor without passivating it (its next `get` loads the persisted snapshot). */
+  drop(slot: string): void;
+  /** Stops and forgets every actor. */
+  clear(): void;
+  readonly size: number;
+}
+
+export const slotOf = (kind: string, id: string): string => `${kind}\u0000${id}`;
+
+// XState reports errors of an actor without an error observer by throwing from a timer, which would
+// crash the worker; the engine reads `snapshot.status === 'error'` instead.
+const ignoreErrors = { error: () => {} };
+
+export function createActorHost(options: ActorHostOptions): ActorHost {
+  const maxActors = options.maxActors ?? 10_000;
+  // A Map iterates in insertion order; re-inserting on use makes its first key the least recently used.
+  const live = new Map<string, HostedActor>();
+
+  const start = (kind: string, id: string, slot: string): HostedActor => {
+    const machine = options.machines[kind];
+    if (!machine) throw new Error(`no machine for entity kind "${kind}"`);
+    const snapshot = options.load(kind, id, slot);
+    const actor = createActor(machine, snapshot === undefined ? { input: { id } } : { input: { id }, snapshot: snapshot as never });
+    actor.subscribe(ignoreErrors);
+    actor.start();
+    return { kind, id, slot, actor };
+  };
+
+  return {
+    get(kind, id) {
+      const slot = slotOf(kind, id);
+      let hosted = live.get(slot);
+      if (hosted) {
+        live.delete(slot);
+        live.set(slot, hosted);
+        return hosted;
+      }
+      hosted = start(kind, id, slot);
+      live.set(slot, hosted);
+      while (live.size > maxActors) {
+        const [oldestSlot, oldest] = live.entries().next().value as [string, HostedActor];
+        options.onPassivate?.(oldest);
+        live.delete(oldestSlot);
+        oldest.actor.stop();
+      }
+      return hosted;
+    },
+    drop(slot) {
+      const hosted = live.get(slot);
+      if (!hosted) return;
+      live.delete(slot);
+      hosted.actor.stop();
+    },
+    clear() {
+      for (const hosted of live.values()) hosted.actor.stop();
+      live.clear();
+    },
+    get size() {
+      return live.size;
+    },
+  };
+}

@@ -1,0 +1,340 @@
+/**
+ * The projection engine: decode -> keys -> per-key actors -> rows, one SQLite transaction per batch
+ * holding the changed rows, the changed actor snapshots, the dead letters and the checkpoint.
+ *
+ * It knows nothing of NATS: `applyBatch` takes messages in stream order and returns what to ack.
+ * The NATS consumer (src/consumer.ts) and the test kit's in-memory stream both drive it, so the
+ * code that properties test is the code `prosa run` runs.
+ *
+ * Exactly-once: a message at or below the checkpoint is skipped; everything a batch changes commits
+ * with the checkpoint or not at all. If an apply fails (a machine action throws), every actor the
+ * batch touched is dropped (they come back from their last committed snapshots), the bad message is
+ * marked, and the batch runs again without it; so a bad event never leaves half-applied state.
+ */
+import type { AnyActorRef, AnyMachineSnapshot } from 'xstate';
+import { type ActorHost, createActorHost, type HostedActor } from './actorHost.js';
+import type { EntityDefinition, ProjectionDefinition, ProsaEvent, RawEvent, Row } from './projection.js';
+import { migrate, quoteIdent, readCheckpoint, type SqliteDatabase, tableColumns, toSqlValue } from './sqliteStore.js';
+import { subjectMatcher } from './subjects.js';
+
+/** What happened to one message (STYLE 10: outcomes are values, mapped to acks in one place). */
+export type MessageOutcome =
+  | { kind: 'applied' }
+  | { kind: 'skipped'; reason: 'at-or-below-checkpoint' | 'subject-not-consumed' | 'no-entity' }
+  | { kind: 'dead-letter'; reason: string };
+
+export interface DeadLetter {
+  readonly seq: number;
+  readonly subject: string;
+  readonly reason: string;
+}
+
+export interface BatchResult {
+  applied: number;
+  skipped: number;
+  deadLetters: DeadLetter[];
+  /** The checkpoint after the commit: every message up to it may be acked. */
+  checkpoint: number;
+  /** Set when `onError: 'stop'` stopped at a bad message: it and what follows were not applied. */
+  stoppedAt?: DeadLetter;
+}
+
+export interface ProjectionEngineOptions {
+  /** @default 10_000 */
+  maxActors?: number;
+  /** @default 'dead-letter' */
+  onError?: 'dead-letter' | 'stop';
+  /** The stream the messages come from (recorded with dead letters). */
+  stream?: string;
+  /** Injectable clock for bookkeeping times. @default Date.now */
+  now?: () => number;
+}
+
+export interface ProjectionEngine {
+  readonly name: string;
+  /** The last applied stream sequence (0: none yet). */
+  readonly checkpoint: number;
+  readonly liveActors: number;
+  /** Applies and commits a batch of messages in stream order. */
+  applyBatch(messages: readonly RawEvent[]): BatchResult;
+  /** Passivates every live actor (they come back from their snapshots). */
+  passivateAll(): void;
+  /** Re-reads the checkpoint from SQLite and forgets live actors, e.g. after a failed commit. */
+  reload(): void;
+  close(): void;
+}
+
+interface EntityWriter {
+  readonly entity: EntityDefinition;
+  readonly upsert: (key: string, row: Row) => void;
+  readonly remove: (key: string) => void;
+}
+
+interface PendingWrite {
+  readonly kind: string;
+  readonly id: string;
+  readonly snapshot: string;
+  readonly row: Row | null;
+}
+
+const defaultRow = (snapshot: AnyMachineSnapshot): Row | null =>
+  snapshot.hasTag('no-row') ? null : (snapshot.context as Row);
+
+class ApplyFailure {
+  constructor(
+    readonly seq: number,
+    readonly reason: string,
+  ) {}
+}
+
+class ProjectionEngineImpl implements ProjectionEngine {
+  readonly name: string;
+  checkpoint = 0;
+  private readonly host: ActorHost;
+  private readonly writers = new Map<string, EntityWriter>();
+  private readonly consumes: (subject: string) => boolean;
+  private readonly onError: 'dead-letter' | 'stop';
+  private readonly stream: string;
+  private readonly now: () => number;
+  private readonly stmt;
+  private readonly commit: (dirty: Iterable<HostedActor>, pending: Iterable<PendingWrite>, dead: DeadLetter[], raw: Map<number, RawEvent>, checkpoint: number) => void;
+  /** Writes of actors passivated during the current batch, not yet committed. */
+  private pending = new Map<string, PendingWrite>();
+
+  constructor(
+    private readonly definition: ProjectionDefinition<ProsaEvent, string>,
+    private readonly db: SqliteDatabase,
+    options: ProjectionEngineOptions,
+  ) {
+    this.name = definition.name;
+    this.onError = options.onError ?? 'dead-letter';
+    this.stream = options.stream ?? definition.source.stream;
+    this.now = options.now ?? Date.now;
+    this.consumes = subjectMatcher(definition.source.subjects);
+    migrate(db, this.name, definition.schema.migrations);
+
+    this.stmt = {
+      loadSnapshot: db.prepare('SELECT snapshot FROM prosa_actor_snapshots WHERE worker = ? AND kind = ? AND key = ?').pluck(),
+      saveSnapshot: db.prepare(
+        'INSERT INTO prosa_actor_snapshots (worker, kind, key, snapshot) VALUES (?, ?, ?, ?) ON CONFLICT (worker, kind, key) DO UPDATE SET snapshot = excluded.snapshot',
+      ),
+      saveCheckpoint: db.prepare(
+        'INSERT INTO prosa_checkpoints (worker, seq, version, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (worker) DO UPDATE SET seq = excluded.seq, version = excluded.version, updated_at = excluded.updated_at',
+      ),
+      saveDeadLetter: db.prepare(
+        'INSERT OR IGNORE INTO prosa_dead_letters (worker, stream, stream_seq, subject, body, reason, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      ),
+    };
+
+    const machines: Record<string, EntityDefinition['machine']> = {};
+    for (const [kind, entity] of Object.entries(definition.entities)) {
+      machines[kind] = entity.machine;
+      this.writers.set(kind, this.makeWriter(entity));
+    }
+
+    this.host = createActorHost({
+      machines,
+      maxActors: options.maxActors ?? 10_000,
+      load: (kind, id, slot) => {
+        // Passivated earlier in this batch: its uncommitted state moves back into the live actor.
+        const pending = this.pending.get(slot);
+        if (pending) this.pending.delete(slot);
+        const text = pending ? pending.snapshot : (this.stmt.loadSnapshot.get(this.name, kind, id) as string | undefined);
+        return text === undefined ? undefined : JSON.parse(text);
+      },
+      onPassivate: (hosted) => {
+        if (this.dirty.has(hosted.slot)) {
+          this.dirty.delete(hosted.slot);
+          this.pending.set(hosted.slot, this.capture(hosted));
+        }
+      },
+    });
+
+    const version = definition.version ?? 1;
+    this.commit = db.transaction((dirty, pending, dead, raw, checkpoint) => {
+      for (const write of pending) this.write(write);
+      for (const hosted of dirty) this.write(this.capture(hosted));
+      const at = new Date(this.now()).toISOString();
+      for (const d of dead) {
+        const body = raw.get(d.seq)?.data ?? new Uint8Array();
+        this.stmt.saveDeadLetter.run(this.name, this.stream, d.seq, d.subject, body, d.reason, at);
+      }
+      this.stmt.saveCheckpoint.run(this.name, checkpoint, version, at);
+    });
+    this.checkpoint = readCheckpoint(db, this.name)?.seq ?? 0;
+  }
+
+  /** Actors changed by the current batch, by slot. */
+  private dirty = new Map<string, HostedActor>();
+
+  get liveActors(): number {
+    return this.host.size;
+  }
+
+  private makeWriter(entity: EntityDefinition): EntityWriter {
+    const columns = tableColumns(this.db, entity.table);
+    const pk = entity.primaryKey ?? 'id';
+    if (columns.length === 0) throw new Error(`projection ${this.name}: table ${entity.table} does not exist after the migrations`);
+    if (!columns.includes(pk)) throw new Error(`projection ${this.name}: table ${entity.table} has no column ${pk}`);
+    const t = quoteIdent(entity.table);
+    const cols = columns.map(quoteIdent);
+    const upsert = this.db.prepare(
+      `INSERT INTO ${t} (${cols.join(', ')}) VALUES (${columns.map(() => '?').join(', ')}) ON CONFLICT (${quoteIdent(pk)}) DO UPDATE SET ${cols
+        .filter((_, i) => columns[i] !== pk)
+        .map((c) => `${c} = excluded.${c}`)
+        .join(', ')}`,
+    );
+    const remove = this.db.prepare(`DELETE FROM ${t} WHERE ${quoteIdent(pk)} = ?`);
+    const values = new Array<unknown>(columns.length);
+    return {
+      entity,
+      upsert: (key, row) => {
+        for (let i = 0; i < columns.length; i++) {
+          const c = columns[i] as string;
+          values[i] = c === pk ? key : toSqlValue(row[c]);
+        }
+        upsert.run(values);
+      },
+      remove: (key) => {
+        remove.run(key);
+      },
+    };
+  }
+
+  private capture(hosted: HostedActor): PendingWrite {
+    const writer = this.writers.get(hosted.kind) as EntityWriter;
+    const actor: AnyActorRef = hosted.actor;
+    const snapshot = actor.getSnapshot() as AnyMachineSnapshot;
+    const row = writer.entity.row ? writer.entity.row(snapshot as never) : defaultRow(snapshot);
+    return { kind: hosted.kind, id: hosted.id, snapshot: JSON.stringify(actor.getPersistedSnapshot()), row };
+  }
+
+  private write(w: PendingWrite): void {
+    const writer = this.writers.get(w.kind) as EntityWriter;
+    if (w.row === null) writer.remove(w.id);
+    else writer.upsert(w.id, w.row);
+    this.stmt.saveSnapshot.run(this.name, w.kind, w.id, w.snapshot);
+  }
+
+  applyBatch(messages: readonly RawEvent[]): BatchResult {
+    const poisoned = new Map<number, string>();
+    for (;;) {
+      const outcome = this.tryBatch(messages, poisoned);
+      if (!(outcome instanceof ApplyFailure)) return outcome;
+      // Undo the batch in memory: the touched actors come back from their committed snapshots.
+      this.discardBatch();
+      poisoned.set(outcome.seq, outcome.reason);
+    }
+  }
+
+  private discardBatch(): void {
+    for (const slot of this.dirty.keys()) this.host.drop(slot);
+    for (const slot of this.pending.keys()) this.host.drop(slot);
+    this.dirty.clear();
+    this.pending.clear();
+  }
+
+  private tryBatch(messages: readonly RawEvent[], poisoned: ReadonlyMap<number, string>): BatchResult | ApplyFailure {
+    const dead: DeadLetter[] = [];
+    const raw = new Map<number, RawEvent>();
+    let applied = 0;
+    let skipped = 0;
+    let checkpoint = this.checkpoint;
+    let stoppedAt: DeadLetter | undefined;
+    const { definition, host, dirty } = this;
+
+    for (const msg of messages) {
+      if (msg.seq <= checkpoint) {
+        skipped++;
+        continue;
+      }
+      if (!this.consumes(msg.subject)) {
+        checkpoint = msg.seq;
+        skipped++;
+        continue;
+      }
+      let reason = poisoned.get(msg.seq);
+      if (reason === undefined) {
+        let keys: ReturnType<typeof definition.keys> | undefined;
+        let event: ProsaEvent | undefined;
+        try {
+          event = definition.decode(msg);
+          keys = definition.keys(event);
+        } catch (e) {
+          reason = (e as Error).message || String(e);
+        }
+        if (keys && event) {
+          for (const [kind, id] of keys) {
+            let hosted: HostedActor;
+            try {
+              hosted = host.get(kind, id);
+            } catch (e) {
+              return new ApplyFailure(msg.seq, `cannot start the ${kind} actor ${id}: ${(e as Error).message}`);
+            }
+            hosted.actor.send(event);
+            const snap = hosted.actor.getSnapshot() as AnyMachineSnapshot;
+            if (snap.status === 'error') {
+              host.drop(hosted.slot);
+              return new ApplyFailure(msg.seq, `applying ${event.type} to ${kind} ${id} failed: ${errorText(snap.error)}`);
+            }
+            dirty.set(hosted.slot, hosted);
+          }
+          applied++;
+          checkpoint = msg.seq;
+          continue;
+        }
+      }
+      const letter: DeadLetter = { seq: msg.seq, subject: msg.subject, reason: reason ?? 'unknown' };
+      if (this.onError === 'stop') {
+        stoppedAt = letter;
+        break;
+      }
+      dead.push(letter);
+      raw.set(msg.seq, msg);
+      checkpoint = msg.seq;
+    }
+
+    if (checkpoint !== this.checkpoint || dirty.size > 0 || this.pending.size > 0) {
+      try {
+        this.commit(dirty.values(), this.pending.values(), dead, raw, checkpoint);
+      } catch (e) {
+        // A failed commit (disk full, busy past the timeout) leaves SQLite as it was: forget the
+        // in-memory changes too, and let the caller retry from the checkpoint.
+        this.discardBatch();
+        throw e;
+      }
+    }
+    dirty.clear();
+    this.pending.clear();
+    this.checkpoint = checkpoint;
+    const result: BatchResult = { applied, skipped, deadLetters: dead, checkpoint };
+    if (stoppedAt) result.stoppedAt = stoppedAt;
+    return result;
+  }
+
+  passivateAll(): void {
+    this.host.clear();
+  }
+
+  reload(): void {
+    this.host.clear();
+    this.dirty.clear();
+    this.pending.clear();
+    this.checkpoint = readCheckpoint(this.db, this.name)?.seq ?? 0;
+  }
+
+  close(): void {
+    this.host.clear();
+  }
+}
+
+const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
+/** Runs a projection over a SQLite database (migrating its schema first). */
+export function createProjectionEngine(
+  definition: ProjectionDefinition<ProsaEvent, string>,
+  db: SqliteDatabase,
+  options: ProjectionEngineOptions = {},
+): ProjectionEngine {
+  return new ProjectionEngineImpl(definition, db, options);
+}
