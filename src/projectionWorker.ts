@@ -22,6 +22,8 @@ export interface ProjectionWorker {
   readonly checkpoint: number;
   readonly liveActors: number;
   readonly state: WorkerState;
+  readonly eventsPerSecond: number;
+  readonly detail: string | undefined;
   start(): Promise<void>;
   /** Finishes the batch at hand, commits, acks and stops. */
   stop(): Promise<void>;
@@ -104,6 +106,12 @@ export function createProjectionWorker(o: ProjectionWorkerOptions): ProjectionWo
     },
     get state() {
       return reporter.state;
+    },
+    get eventsPerSecond() {
+      return reporter.rate;
+    },
+    get detail() {
+      return reporter.detail;
     },
     async start() {
       reporter.start();

@@ -1,0 +1,18 @@
+/**
+ * The one file to edit: streams, projections, sagas, SQLite and NATS. It works as it is with no
+ * environment at all: `npm start` then runs an embedded nats-server under .prosa/ and a SQLite file
+ * there. Environment variables (NATS_URL, PROSA_DB, LOG_LEVEL, ...) override what is written here.
+ */
+import topology from './projections/topology.js';
+import { defineConfig } from './src/index.js';
+
+export default defineConfig({
+  // Streams default to INFRASTRUCTURE_EVENTS (external: the CIM crates own it), DLQ and COMMANDS
+  // (managed). Add your own, e.g.:
+  //   streams: { PERSON_EVENTS: { mode: 'managed', subjects: ['person.events.>'], maxAge: '1y' } },
+  projections: [topology],
+  defaults: {
+    batch: { maxMessages: 1_000, maxWaitMs: 500 },
+    maxActors: 10_000,
+  },
+});

@@ -1,0 +1,89 @@
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LedgerEvent, ledger } from '../support/fixtures/ledger.js';
+import { startNatsServer, type TestNatsServer } from '../support/natsServer.js';
+import { createTestRuntime, tempDir } from '../support/runtimeHarness.js';
+
+const config = {
+  streams: { LEDGER: { mode: 'managed' as const, subjects: ['ledger.>'] } },
+  projections: [ledger],
+  defaults: { batch: { maxMessages: 50, maxWaitMs: 50 } },
+};
+
+describe('projection worker on a real nats-server', () => {
+  let server: TestNatsServer;
+  let nc: NatsConnection;
+  const publish = async (events: readonly (LedgerEvent | string)[]) => {
+    const js = jetstream(nc);
+    for (const e of events) {
+      await js.publish(typeof e === 'string' ? 'ledger.raw' : `ledger.${e.account}`, typeof e === 'string' ? e : JSON.stringify(e));
+    }
+  };
+  const rows = (path: string) => {
+    const db = new Database(path, { readonly: true });
+    try {
+      return db.prepare('SELECT id, balance, events FROM accounts ORDER BY id').all();
+    } finally {
+      db.close();
+    }
+  };
+
+  beforeAll(async () => {
+    server = await startNatsServer();
+    nc = await connect({ servers: server.url });
+  });
+  afterAll(async () => {
+    await nc?.close();
+    await server?.cleanup();
+  });
+
+  describe('when events are published before and after the worker starts', () => {
+    it('applies all of them, and caughtUp() says when', async () => {
+      const t = createTestRuntime(server.url, config);
+      try {
+        const jsm = await jetstreamManager(nc);
+        await jsm.streams.add({ name: 'LEDGER', subjects: ['ledger.>'] });
+        await publish([{ type: 'Opened', account: 'a' }, { type: 'Deposited', account: 'a', amount: 5 }]);
+        await t.runtime.start();
+        await publish(Array.from({ length: 120 }, (_, i) => ({ type: 'Deposited' as const, account: 'a', amount: i })));
+        await t.runtime.caughtUp({ timeoutMs: 10_000 });
+        expect(rows(t.sqlitePath)).toEqual([{ id: 'a', balance: 5 + (119 * 120) / 2, events: 122 }]);
+        const status = await t.runtime.status();
+        expect(status.projections[0]).toMatchObject({ name: 'ledger', stream: 'LEDGER', consumer: 'ledger', checkpoint: 122, streamLastSeq: 122, lag: 0, deadLettered: 0 });
+      } finally {
+        await t.cleanup();
+        const jsm = await jetstreamManager(nc);
+        await jsm.streams.delete('LEDGER');
+      }
+    });
+  });
+
+  describe('when a bad event is among good ones', () => {
+    it('dead-letters it once with its reason and applies the rest, also across a restart', async () => {
+      const dir = tempDir();
+      const jsm = await jetstreamManager(nc);
+      await jsm.streams.add({ name: 'LEDGER', subjects: ['ledger.>'] });
+      await publish([{ type: 'Opened', account: 'b' }, 'not json', { type: 'Deposited', account: 'b', amount: 3 }]);
+      const first = createTestRuntime(server.url, config, { dir });
+      await first.runtime.start();
+      await first.runtime.caughtUp({ timeoutMs: 10_000 });
+      await first.runtime.drain();
+      // A second run on the same database must not dead-letter it again.
+      const second = createTestRuntime(server.url, config, { dir });
+      await second.runtime.start();
+      await second.runtime.caughtUp({ timeoutMs: 10_000 });
+      await second.cleanup();
+      expect(rows(`${dir}/prosa.db`)).toEqual([{ id: 'b', balance: 3, events: 2 }]);
+      const dlq = await jsm.streams.info('DLQ', { subjects_filter: 'dlq.ledger' });
+      expect(dlq.state.messages).toBe(1);
+      const letter = await jsm.streams.getMessage('DLQ', { last_by_subj: 'dlq.ledger' });
+      expect(letter?.string()).toBe('not json');
+      expect(letter?.header.get('Prosa-Reason')).toBe('body is not JSON');
+      expect(letter?.header.get('Prosa-Original-Seq')).toBe('2');
+      expect(letter?.header.get('Prosa-Original-Subject')).toBe('ledger.raw');
+      await jsm.streams.delete('LEDGER');
+    });
+  });
+});
