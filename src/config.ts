@@ -332,8 +332,11 @@ export async function loadConfig(file = 'runtime.config.ts', options: ResolveCon
   }
   const { tsImport } = await import('tsx/esm/api');
   const mod = (await tsImport(pathToFileURL(path).href, import.meta.url)) as { default?: unknown };
-  if (mod.default === undefined) {
+  let exported = mod.default;
+  // Outside a "type": "module" package the file loads as CommonJS: its exports arrive wrapped.
+  if (isPlainObject(exported) && exported.__esModule === true) exported = exported.default;
+  if (exported === undefined) {
     throw new ProsaError('PROSA_CONFIG_MISSING', `${path} has no default export. A minimal working config:\n\n${MINIMAL_CONFIG}`);
   }
-  return resolveConfig(mod.default, { ...options, cwd, source: file });
+  return resolveConfig(exported, { ...options, cwd, source: file });
 }
