@@ -5,8 +5,9 @@
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import type { WorkerOptions } from './config.js';
 import { createStreamConsumer, type StreamConsumer } from './consumer.js';
-import { createDeadLetterDispatcher, type DeadLetterDispatcher } from './deadLetters.js';
+import { createDeadLetterDispatcher } from './deadLetters.js';
 import type { Logger } from './logger.js';
+import type { OutboxDispatcher } from './outbox.js';
 import type { ProjectionDefinition, ProsaEvent } from './projection.js';
 import { createProjectionEngine, type ProjectionEngine } from './projectionEngine.js';
 import type { SqliteDatabase } from './sqliteStore.js';
@@ -54,7 +55,7 @@ export function createProjectionWorker(o: ProjectionWorkerOptions): ProjectionWo
     now,
   });
   const consumerName = options.consumer ?? name;
-  const dlq: DeadLetterDispatcher = createDeadLetterDispatcher({ db, js, worker: name, consumer: consumerName, log });
+  const dlq: OutboxDispatcher = createDeadLetterDispatcher({ db, js, worker: name, consumer: consumerName, log });
   const reporter: WorkerReporter = createWorkerReporter({ db, worker: name, kind: 'projection', log, now, liveActors: () => engine.liveActors });
   const waiters = new Set<{ seq: number; resolve: () => void; reject: (e: Error) => void }>();
   let consumer: StreamConsumer | undefined;
@@ -158,6 +159,7 @@ export function createProjectionWorker(o: ProjectionWorkerOptions): ProjectionWo
     async stop() {
       await consumer?.stop();
       await Promise.race([dlq.kick(), new Promise((r) => setTimeout(r, 2_000))]);
+      dlq.close();
       reporter.stop();
       engine.close();
       for (const w of waiters) w.reject(new Error(`projection ${name} stopped at ${engine.checkpoint} before reaching ${w.seq}`));

@@ -88,6 +88,7 @@ export function openDatabase(path: string, options: OpenDatabaseOptions = {}): S
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = OFF');
     for (const sql of BOOKKEEPING) db.exec(sql);
+    for (const sql of SAGA_TABLES) db.exec(sql);
   }
   return db;
 }
@@ -146,3 +147,47 @@ export function tableColumns(db: SqliteDatabase, table: string): string[] {
 }
 
 export const quoteIdent = (name: string): string => `"${name.replaceAll('"', '""')}"`;
+
+/** Saga bookkeeping: instances, finished records, timers and the command outbox. */
+export const SAGA_TABLES = [
+  `CREATE TABLE IF NOT EXISTS prosa_saga_instances (
+     saga TEXT NOT NULL,
+     instance TEXT NOT NULL,
+     snapshot TEXT NOT NULL,
+     state TEXT NOT NULL,
+     updated_at TEXT NOT NULL,
+     PRIMARY KEY (saga, instance)
+   ) WITHOUT ROWID`,
+  `CREATE TABLE IF NOT EXISTS prosa_saga_finished (
+     saga TEXT NOT NULL,
+     instance TEXT NOT NULL,
+     finished_at INTEGER NOT NULL,
+     state TEXT NOT NULL,
+     cause TEXT NOT NULL,
+     PRIMARY KEY (saga, instance, cause)
+   )`,
+  `CREATE TABLE IF NOT EXISTS prosa_timers (
+     timer_id TEXT PRIMARY KEY,
+     saga TEXT NOT NULL,
+     instance TEXT NOT NULL,
+     name TEXT NOT NULL,
+     due_at INTEGER NOT NULL,
+     state TEXT NOT NULL,
+     correlation_id TEXT NOT NULL,
+     status TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     ended_at INTEGER
+   )`,
+  `CREATE INDEX IF NOT EXISTS prosa_timers_due ON prosa_timers (saga, status, due_at)`,
+  `CREATE INDEX IF NOT EXISTS prosa_timers_instance ON prosa_timers (saga, instance, status)`,
+  `CREATE TABLE IF NOT EXISTS prosa_outbox (
+     command_id TEXT PRIMARY KEY,
+     saga TEXT NOT NULL,
+     instance TEXT NOT NULL,
+     subject TEXT NOT NULL,
+     body TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     published_at INTEGER
+   )`,
+  `CREATE INDEX IF NOT EXISTS prosa_outbox_pending ON prosa_outbox (saga, published_at, created_at)`,
+];

@@ -1,0 +1,72 @@
+/**
+ * Publishes rows that a batch transaction wrote (commands, dead letters) after the commit, in
+ * order, and marks each done only when the server acked it. Each row's publish carries a
+ * deterministic `Nats-Msg-Id`, so a row re-published after a crash between publish and mark-done
+ * is dropped by the stream's duplicate window. While NATS is away it retries with backoff; rows are
+ * never lost.
+ */
+import type { Logger } from './logger.js';
+
+export interface OutboxDispatcher {
+  /** Publishes whatever is pending; concurrent calls share one run. */
+  kick(): Promise<void>;
+  /** Stops retrying; a run under way ends after its current publish. */
+  close(): void;
+}
+
+export interface OutboxSource<R> {
+  /** The next pending rows, oldest first (a bounded page). */
+  pending(): R[];
+  publish(row: R): Promise<void>;
+  markDone(row: R): void;
+}
+
+export function createOutboxDispatcher<R>(source: OutboxSource<R>, log: Logger, what: string): OutboxDispatcher {
+  let running: Promise<void> | undefined;
+  let again = false;
+  let closed = false;
+
+  async function drainPending(): Promise<void> {
+    for (;;) {
+      const rows = source.pending();
+      if (rows.length === 0 || closed) return;
+      for (const row of rows) {
+        if (closed) return;
+        await source.publish(row);
+        source.markDone(row);
+      }
+    }
+  }
+
+  return {
+    kick() {
+      if (closed) return Promise.resolve();
+      if (running) {
+        again = true;
+        return running;
+      }
+      running = (async () => {
+        let delay = 250;
+        do {
+          again = false;
+          try {
+            await drainPending();
+            delay = 250;
+          } catch (e) {
+            if (closed) return;
+            log.warn({ err: e, retryInMs: delay }, `${what} not published yet; retrying`);
+            await new Promise((r) => setTimeout(r, delay));
+            delay = Math.min(delay * 2, 10_000);
+            again = true;
+          }
+        } while (again && !closed);
+      })().finally(() => {
+        running = undefined;
+      });
+      return running;
+    },
+    close() {
+      closed = true;
+    },
+  };
+}

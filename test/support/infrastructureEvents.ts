@@ -1,0 +1,43 @@
+/**
+ * Wire-shaped CIM infrastructure events in domain words, for saga and projection tests:
+ * `registered('r1')`, `connected('r1', 'r2')`, `removed('r1')`, ...
+ * Connections use interface `eth0` at both ends unless told otherwise.
+ */
+import {
+  type Connection,
+  connectionId,
+  encodeInfrastructureEvent,
+  makeComputeResource,
+  makeConnection,
+  makeInterface,
+  makeNetwork,
+} from '../../src/cim/infrastructure.js';
+
+export const link = (from: string, to: string, fromIf = 'eth0', toIf = 'eth0'): Connection => makeConnection(from, fromIf, to, toIf);
+export const linkId = (from: string, to: string) => connectionId(link(from, to));
+
+export const registered = (id: string) => encodeInfrastructureEvent('ComputeResourceRegistered', { resource: makeComputeResource(id) });
+export const removed = (id: string, reason = 'retired') => encodeInfrastructureEvent('ResourceRemoved', { resource_id: id, reason });
+export const connected = (from: string, to: string) => encodeInfrastructureEvent('ResourcesConnected', { connection: link(from, to) });
+export const severed = (from: string, to: string, reason = 'cable pulled') =>
+  encodeInfrastructureEvent('ConnectionSevered', { connection: link(from, to), reason });
+export const topologyDefined = (...pairs: [string, string][]) =>
+  encodeInfrastructureEvent('NetworkTopologyDefined', {
+    topology_id: '0190a6f0-0000-7000-8000-000000000001',
+    networks: [makeNetwork('lan')],
+    connections: pairs.map(([a, b]) => link(a, b)),
+  });
+export const interfaceAdded = (resource: string, network: string | null, id = `${resource}-eth0`) =>
+  encodeInfrastructureEvent('InterfaceAdded', { interface: makeInterface(id, resource, { network_id: network }) });
+
+/** The commands the two shipped sagas emit, as a scenario expects them. */
+export const severConnection = (resource: string, from: string, to: string) => ({
+  type: 'SeverConnection',
+  aggregateId: resource,
+  data: { connection: { from_resource: from, from_interface: 'eth0', to_resource: to, to_interface: 'eth0' }, reason: 'resource decommissioned' },
+});
+export const reportStuck = (resource: string, remaining: string[]) => ({
+  type: 'ReportStuckDecommission',
+  aggregateId: resource,
+  data: { resource_id: resource, remaining },
+});
