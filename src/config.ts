@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { parseDuration } from './duration.js';
 import { ConfigError, ProsaError } from './errors.js';
 import type { ProjectionDefinition, ProsaEvent } from './projection.js';
+import type { SagaDefinition } from './saga.js';
 
 // ---------------------------------------------------------------------------------------------
 // Schema
@@ -161,7 +162,8 @@ export interface ProsaConfigInput {
   streams?: Record<string, Partial<z.input<typeof streamSchema>>>;
   // biome-ignore lint/suspicious/noExplicitAny: definitions of any event type are accepted here.
   projections?: readonly ProjectionDefinition<any, any>[];
-  sagas?: readonly { name: string }[];
+  // biome-ignore lint/suspicious/noExplicitAny: definitions of any event type are accepted here.
+  sagas?: readonly SagaDefinition<any, any, any>[];
   defaults?: Partial<z.input<typeof workerSchema>>;
   workers?: Record<string, Partial<z.input<typeof workerSchema>>>;
   http?: Partial<z.input<typeof configSchema.shape.http>>;
@@ -178,7 +180,7 @@ export interface ResolvedConfig {
   readonly logLevel: z.output<typeof configSchema>['log']['level'];
   readonly streams: Readonly<Record<string, Readonly<StreamConfig>>>;
   readonly projections: readonly ProjectionDefinition<ProsaEvent, string>[];
-  readonly sagas: readonly { name: string }[];
+  readonly sagas: readonly SagaDefinition<ProsaEvent, string, string>[];
   /** Options of each projection and saga by name (defaults applied). */
   readonly workers: Readonly<Record<string, Readonly<WorkerOptions>>>;
   readonly http: Readonly<z.output<typeof configSchema>['http']>;
@@ -230,6 +232,15 @@ function merge(base: unknown, over: unknown): unknown {
   return out;
 }
 
+/** `PROSA_<SAGA>_TIMEOUT` (e.g. PROSA_DECOMMISSION_TIMEOUT=3s) sets every timeout of that saga. */
+export const timeoutVariable = (saga: string): string => `PROSA_${saga.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_TIMEOUT`;
+
+function sagaTimeoutOverride(def: { name: string; timeouts?: unknown }, env: Env): Record<string, unknown> {
+  const value = env[timeoutVariable(def.name)];
+  if (!value || typeof def.timeouts !== 'object' || def.timeouts === null) return {};
+  return { timeouts: Object.fromEntries(Object.keys(def.timeouts).map((name) => [name, value])) };
+}
+
 const pathOf = (prefix: readonly PropertyKey[], path: readonly PropertyKey[]) =>
   [...prefix, ...path].map(String).join('.');
 
@@ -272,9 +283,14 @@ export function resolveConfig(input: unknown, options: ResolveConfigOptions = {}
   const names = new Set<string>();
   const definitions = [...c.projections.map((d) => ['projections', d] as const), ...c.sagas.map((d) => ['sagas', d] as const)];
   definitions.forEach(([list, def], index) => {
+    const variable = timeoutVariable(def.name);
+    if (list === 'sagas' && env[variable] && parseDuration(env[variable] as string) === undefined) {
+      issues.push({ path: variable, message: `expected a duration like "3s", got ${JSON.stringify(env[variable])}` });
+      return;
+    }
     if (names.has(def.name)) issues.push({ path: `${list}.${index}.name`, message: `"${def.name}" is used twice; names must be unique` });
     names.add(def.name);
-    const r = workerSchema.safeParse(merge(c.defaults, c.workers[def.name] ?? {}));
+    const r = workerSchema.safeParse(merge(merge(c.defaults, c.workers[def.name] ?? {}), sagaTimeoutOverride(def, env)));
     if (r.success) {
       const batch = r.data.batch;
       if (r.data.maxAckPending <= batch.maxMessages) {
@@ -307,7 +323,7 @@ export function resolveConfig(input: unknown, options: ResolveConfigOptions = {}
     logLevel: c.log.level,
     streams: Object.freeze(streams),
     projections: Object.freeze([...c.projections]) as unknown as readonly ProjectionDefinition<ProsaEvent, string>[],
-    sagas: Object.freeze([...c.sagas]),
+    sagas: Object.freeze([...c.sagas]) as unknown as readonly SagaDefinition<ProsaEvent, string, string>[],
     workers: Object.freeze(workers),
     http: Object.freeze(c.http),
     source,

@@ -10,10 +10,14 @@ import { connectNats } from './connection.js';
 import { type EmbeddedServer, startEmbeddedServer } from './embeddedServer.js';
 import { ProsaError } from './errors.js';
 import { createLogger, type Logger } from './logger.js';
-import { createProjectionWorker, type ProjectionWorker } from './projectionWorker.js';
+import { createProjectionWorker } from './projectionWorker.js';
+import type { ProsaEvent } from './projection.js';
+import type { SagaDefinition } from './saga.js';
+import { createSagaWorker } from './sagaWorker.js';
 import { openDatabase, type SqliteDatabase } from './sqliteStore.js';
 import { collectStatus, lastSeqOnSubjects, type LiveWorkerInfo, type RuntimeStatus } from './status.js';
 import { applyStreams } from './streams.js';
+import type { Worker } from './worker.js';
 
 /** Where time comes from; tests inject a virtual one. */
 export interface Clock {
@@ -55,7 +59,7 @@ export function createRuntime(config: ResolvedConfig | ProsaConfigInput, options
   let js: JetStreamClient | undefined;
   let db: SqliteDatabase | undefined;
   let url: string | undefined;
-  let workers: ProjectionWorker[] = [];
+  let workers: Worker[] = [];
   let draining: Promise<void> | undefined;
 
   async function drain(): Promise<void> {
@@ -91,21 +95,22 @@ export function createRuntime(config: ResolvedConfig | ProsaConfigInput, options
         jsm = await jetstreamManager(nc);
         js = jetstream(nc);
         await applyStreams(jsm, resolved.streams, log);
-        db = openDatabase(resolved.sqlitePath);
+        const database = openDatabase(resolved.sqlitePath);
+        db = database;
         const now = () => clock.now();
-        workers = resolved.projections.map((definition) =>
-          createProjectionWorker({
-            definition,
-            options: resolved.workers[definition.name] as ResolvedConfig['workers'][string],
-            db: db as SqliteDatabase,
-            js: js as JetStreamClient,
-            jsm: jsm as JetStreamManager,
-            log,
-            now,
-          }),
-        );
+        const shared = { db: database, js: js as JetStreamClient, jsm: jsm as JetStreamManager, log, now };
+        const optionsOf = (name: string) => resolved.workers[name] as ResolvedConfig['workers'][string];
+        workers = [
+          ...resolved.projections.map((definition) => createProjectionWorker({ definition, options: optionsOf(definition.name), ...shared })),
+          ...resolved.sagas.map((definition) =>
+            createSagaWorker({ definition: definition as SagaDefinition<ProsaEvent, string, string>, options: optionsOf(definition.name), ...shared }),
+          ),
+        ];
         await Promise.all(workers.map((w) => w.start()));
-        log.info({ projections: workers.map((w) => w.name), sqlite: resolved.sqlitePath }, 'running');
+        log.info(
+          { projections: resolved.projections.map((p) => p.name), sagas: resolved.sagas.map((s) => s.name), sqlite: resolved.sqlitePath },
+          'running',
+        );
       } catch (e) {
         await drain();
         throw e;

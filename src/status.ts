@@ -100,6 +100,9 @@ export async function collectStatus(o: {
     worker: db.prepare('SELECT state, pid, live_actors, rate, detail, updated_at FROM prosa_workers WHERE worker = ?'),
     dead: db.prepare('SELECT count(*) FROM prosa_dead_letters WHERE worker = ?').pluck(),
     gaps: db.prepare('SELECT from_seq AS "from", to_seq AS "to" FROM prosa_gaps WHERE worker = ? ORDER BY from_seq'),
+    instances: db.prepare('SELECT count(*) FROM prosa_saga_instances WHERE saga = ?').pluck(),
+    outbox: db.prepare('SELECT count(*) FROM prosa_outbox WHERE saga = ? AND published_at IS NULL').pluck(),
+    nextTimeout: db.prepare("SELECT min(due_at) FROM prosa_timers WHERE saga = ? AND status = 'pending'").pluck(),
   };
   const one = async (def: { name: string; source?: { stream: string; subjects: readonly string[] } }, kind: 'projection' | 'saga') => {
     const options = o.config.workers[def.name];
@@ -130,12 +133,18 @@ export async function collectStatus(o: {
       eventsPerSecond: Math.round(live?.eventsPerSecond ?? (fresh ? (row?.rate ?? 0) : 0)),
       gaps: (q?.gaps.all(def.name) as { from: number; to: number }[] | undefined) ?? [],
     };
+    if (kind === 'saga') {
+      status.activeInstances = (q?.instances.get(def.name) as number | undefined) ?? 0;
+      status.outboxPending = (q?.outbox.get(def.name) as number | undefined) ?? 0;
+      const next = q?.nextTimeout.get(def.name) as number | null | undefined;
+      status.nextTimeoutAt = next ? new Date(next).toISOString() : null;
+    }
     const detail = live?.detail ?? (fresh ? row?.detail : undefined);
     if (detail) status.detail = detail;
     return status;
   };
   return {
     projections: await Promise.all(o.config.projections.map((p) => one(p, 'projection'))),
-    sagas: await Promise.all(o.config.sagas.map((s) => one(s as never, 'saga'))),
+    sagas: await Promise.all(o.config.sagas.map((s) => one(s, 'saga'))),
   };
 }

@@ -1,0 +1,103 @@
+/**
+ * A running saga: the saga engine inside a worker (src/worker.ts), plus the dispatcher that
+ * publishes its outbox to the COMMANDS stream after each commit (`Nats-Msg-Id = command_id`, marked
+ * done on the ack) and the scheduler that fires its due timers.
+ */
+import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
+import type { WorkerOptions } from './config.js';
+import type { Logger } from './logger.js';
+import { createOutboxDispatcher } from './outbox.js';
+import type { ProsaEvent } from './projection.js';
+import type { SagaDefinition } from './saga.js';
+import { createSagaEngine } from './sagaEngine.js';
+import type { SqliteDatabase } from './sqliteStore.js';
+import { createTimerScheduler } from './timers.js';
+import { createWorker, type Worker } from './worker.js';
+
+export interface SagaWorkerOptions {
+  definition: SagaDefinition<ProsaEvent, string, string>;
+  options: WorkerOptions;
+  db: SqliteDatabase;
+  js: JetStreamClient;
+  jsm: JetStreamManager;
+  log: Logger;
+  now?: () => number;
+}
+
+interface OutboxRow {
+  command_id: string;
+  subject: string;
+  body: string;
+}
+
+export function createSagaWorker(o: SagaWorkerOptions): Worker {
+  const { definition, options, db, js } = o;
+  const now = o.now ?? Date.now;
+  const log = o.log.child({ saga: definition.name });
+  const engine = createSagaEngine(definition, db, {
+    maxActors: options.maxActors,
+    onError: options.onError,
+    stream: definition.source.stream,
+    now,
+    timeouts: options.timeouts,
+    finishedRetentionMs: options.finishedRetention,
+  });
+  const pending = db.prepare(
+    'SELECT command_id, subject, body FROM prosa_outbox WHERE saga = ? AND published_at IS NULL ORDER BY created_at, rowid LIMIT 500',
+  );
+  const markDone = db.prepare('UPDATE prosa_outbox SET published_at = ? WHERE command_id = ?');
+  const outbox = createOutboxDispatcher<OutboxRow>(
+    {
+      pending: () => pending.all(definition.name) as OutboxRow[],
+      publish: async (r) => {
+        await js.publish(r.subject, r.body, { msgID: r.command_id });
+      },
+      markDone: (r) => {
+        markDone.run(now(), r.command_id);
+        log.debug({ commandId: r.command_id, subject: r.subject }, 'command published');
+      },
+    },
+    log,
+    'commands',
+  );
+  const timers = createTimerScheduler({
+    now,
+    nextDue: () => engine.nextTimeoutAt(),
+    fire: () => {
+      const fired = engine.fireDueTimers();
+      if (fired > 0) {
+        log.info({ fired }, 'timeouts fired');
+        void outbox.kick();
+      }
+      return fired;
+    },
+    onError: (e) => log.error({ err: e }, 'firing timeouts failed; retrying'),
+  });
+  return createWorker({
+    kind: 'saga',
+    name: definition.name,
+    source: definition.source,
+    engine,
+    options,
+    db,
+    js,
+    jsm: o.jsm,
+    log: o.log,
+    now,
+    hooks: {
+      afterBatch: () => {
+        void outbox.kick();
+        timers.poke();
+      },
+      started: () => {
+        void outbox.kick();
+        timers.start();
+      },
+      stopping: async () => {
+        timers.stop();
+        await Promise.race([outbox.kick(), new Promise((r) => setTimeout(r, 2_000))]);
+        outbox.close();
+      },
+    },
+  });
+}
