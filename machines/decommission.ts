@@ -25,7 +25,8 @@ const touches = (id: string) => (c: Connection) => c.from_resource === id || c.t
 
 /** The connections an event adds to the resource's active set. */
 function connectionsOf(event: InfrastructureEvent, id: string): Connection[] {
-  if (event.type === 'ResourcesConnected') return touches(id)(event.data.connection) ? [event.data.connection] : [];
+  if (event.type === 'ResourcesConnected')
+    return touches(id)(event.data.connection) ? [event.data.connection] : [];
   if (event.type === 'NetworkTopologyDefined') return event.data.connections.filter(touches(id));
   return [];
 }
@@ -68,7 +69,12 @@ export const decommissionMachine = setup({
             type: 'SeverConnection',
             aggregateId: context.resourceId,
             data: {
-              connection: { from_resource: c.from_resource, from_interface: c.from_interface, to_resource: c.to_resource, to_interface: c.to_interface },
+              connection: {
+                from_resource: c.from_resource,
+                from_interface: c.from_interface,
+                to_resource: c.to_resource,
+                to_interface: c.to_interface,
+              },
               reason: 'resource decommissioned',
             },
           },
@@ -78,14 +84,20 @@ export const decommissionMachine = setup({
     reportStuck: enqueueActions(({ context, enqueue }) => {
       enqueue({
         type: 'emitCommand',
-        params: { type: 'ReportStuckDecommission', aggregateId: context.resourceId, data: { resource_id: context.resourceId, remaining: sortedIds(context.active) } },
+        params: {
+          type: 'ReportStuckDecommission',
+          aggregateId: context.resourceId,
+          data: { resource_id: context.resourceId, remaining: sortedIds(context.active) },
+        },
       });
     }),
   },
   guards: {
     noneActive: ({ context }) => Object.keys(context.active).length === 0,
     lastSevered: ({ context, event }) =>
-      event.type === 'ConnectionSevered' && Object.keys(context.active).length === 1 && connectionId(event.data.connection) in context.active,
+      event.type === 'ConnectionSevered' &&
+      Object.keys(context.active).length === 1 &&
+      connectionId(event.data.connection) in context.active,
   },
 }).createMachine({
   id: 'decommission',
@@ -110,9 +122,15 @@ export const decommissionMachine = setup({
     },
     severing: {
       on: {
-        ConnectionSevered: [{ guard: 'lastSevered', target: 'done', actions: 'untrack' }, { actions: 'untrack' }],
+        ConnectionSevered: [
+          { guard: 'lastSevered', target: 'done', actions: 'untrack' },
+          { actions: 'untrack' },
+        ],
         'prosa.timeout': { target: 'done', actions: 'reportStuck' },
-        ComputeResourceRegistered: { target: 'tracking', actions: [{ type: 'cancelTimeout', params: { name: 'stuck' } }, 'forget'] },
+        ComputeResourceRegistered: {
+          target: 'tracking',
+          actions: [{ type: 'cancelTimeout', params: { name: 'stuck' } }, 'forget'],
+        },
       },
     },
     done: { type: 'final' },

@@ -22,7 +22,9 @@ export const provisioningMachine = setup({
   actions: { ...sagaActions },
   guards: {
     onANetwork: ({ context, event }) =>
-      event.type === 'InterfaceAdded' && event.data.interface.resource_id === context.resourceId && event.data.interface.network_id !== null,
+      event.type === 'InterfaceAdded' &&
+      event.data.interface.resource_id === context.resourceId &&
+      event.data.interface.network_id !== null,
   },
 }).createMachine({
   id: 'provisioning',
@@ -31,7 +33,12 @@ export const provisioningMachine = setup({
   states: {
     idle: {
       tags: 'idle',
-      on: { ComputeResourceRegistered: { target: 'waiting', actions: { type: 'startTimeout', params: { name: 'deadline' } } } },
+      on: {
+        ComputeResourceRegistered: {
+          target: 'waiting',
+          actions: { type: 'startTimeout', params: { name: 'deadline' } },
+        },
+      },
     },
     waiting: {
       on: {
@@ -43,7 +50,10 @@ export const provisioningMachine = setup({
             params: ({ context, event }) => ({
               type: 'ApplyBaselinePolicy',
               aggregateId: context.resourceId,
-              data: { resource_id: context.resourceId, network_id: event.type === 'InterfaceAdded' ? event.data.interface.network_id : null },
+              data: {
+                resource_id: context.resourceId,
+                network_id: event.type === 'InterfaceAdded' ? event.data.interface.network_id : null,
+              },
             }),
           },
         },

@@ -10,9 +10,10 @@
  * connection belongs to both of its resources. Events that start nothing and find no live instance
  * are ignored. The machine, with every rule, is machines/decommission.ts.
  */
+
+import { decommissionMachine } from '../machines/decommission.js';
 import { type Connection, decodeInfrastructureEvent } from '../src/cim/infrastructure.js';
 import { defineSaga } from '../src/saga.js';
-import { decommissionMachine } from '../machines/decommission.js';
 
 const bothEnds = (c: Connection) => [c.from_resource, c.to_resource];
 

@@ -8,9 +8,10 @@
  * One instance per compute resource id; after it finishes, a later registration of the same id
  * starts a new one. The machine is machines/provisioning.ts.
  */
+
+import { provisioningMachine } from '../machines/provisioning.js';
 import { decodeInfrastructureEvent } from '../src/cim/infrastructure.js';
 import { defineSaga } from '../src/saga.js';
-import { provisioningMachine } from '../machines/provisioning.js';
 
 export default defineSaga({
   name: 'provisioning',

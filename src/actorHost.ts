@@ -48,7 +48,10 @@ export function createActorHost(options: ActorHostOptions): ActorHost {
     const machine = options.machines[kind];
     if (!machine) throw new Error(`no machine for entity kind "${kind}"`);
     const snapshot = options.load(kind, id, slot);
-    const actor = createActor(machine, snapshot === undefined ? { input: { id } } : { input: { id }, snapshot: snapshot as never });
+    const actor = createActor(
+      machine,
+      snapshot === undefined ? { input: { id } } : { input: { id }, snapshot: snapshot as never },
+    );
     actor.subscribe(ignoreErrors);
     actor.start();
     return { kind, id, slot, actor };

@@ -58,7 +58,10 @@ async function withNats<T>(
   }
   let nc: NatsConnection | undefined;
   try {
-    nc = await connectNats({ ...config.nats, url, connectTimeout: Math.min(config.nats.connectTimeout, required ? 5_000 : 2_000) }, log);
+    nc = await connectNats(
+      { ...config.nats, url, connectTimeout: Math.min(config.nats.connectTimeout, required ? 5_000 : 2_000) },
+      log,
+    );
   } catch (e) {
     if (required) throw e;
     return fn(undefined, undefined);
@@ -73,19 +76,28 @@ async function withNats<T>(
 const openIfExists = (config: ResolvedConfig): SqliteDatabase | undefined =>
   existsSync(config.sqlitePath) ? openDatabase(config.sqlitePath) : undefined;
 
-async function waitCaughtUp(config: ResolvedConfig, jsm: JetStreamManager, timeoutMs: number): Promise<string[]> {
+async function waitCaughtUp(
+  config: ResolvedConfig,
+  jsm: JetStreamManager,
+  timeoutMs: number,
+): Promise<string[]> {
   const db = openIfExists(config);
   try {
     const targets = await Promise.all(
-      config.projections.map(async (p) => [p.name, await lastSeqOnSubjects(jsm, p.source.stream, p.source.subjects)] as const),
+      config.projections.map(
+        async (p) => [p.name, await lastSeqOnSubjects(jsm, p.source.stream, p.source.subjects)] as const,
+      ),
     );
     const checkpoint = (name: string) =>
-      (db?.prepare('SELECT seq FROM prosa_checkpoints WHERE worker = ?').pluck().get(name) as number | undefined) ?? 0;
+      (db?.prepare('SELECT seq FROM prosa_checkpoints WHERE worker = ?').pluck().get(name) as
+        | number
+        | undefined) ?? 0;
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const behind = targets.filter(([name, seq]) => checkpoint(name) < seq);
       if (behind.length === 0) return [];
-      if (Date.now() >= deadline) return behind.map(([name, seq]) => `${name} (at ${checkpoint(name)} of ${seq})`);
+      if (Date.now() >= deadline)
+        return behind.map(([name, seq]) => `${name} (at ${checkpoint(name)} of ${seq})`);
       await new Promise((r) => setTimeout(r, 200));
     }
   } finally {
@@ -127,15 +139,24 @@ export function buildCli(io: CliIo = defaultIo()): Command {
     .command('status')
     .description('checkpoint, lag, dead letters and state of each projection and saga')
     .option('--json', 'print one JSON object')
-    .option('--wait-caught-up', "wait until every projection has reached its stream's last sequence as of now")
+    .option(
+      '--wait-caught-up',
+      "wait until every projection has reached its stream's last sequence as of now",
+    )
     .option('--timeout <duration>', 'with --wait-caught-up: how long to wait', '60s')
     .action(async (opts: { json?: boolean; waitCaughtUp?: boolean; timeout: string }) => {
       const c = await config();
       const log = cliLog(c);
       if (opts.waitCaughtUp) {
         const timeoutMs = parseDuration(opts.timeout);
-        if (timeoutMs === undefined) throw new ConfigError([{ path: '--timeout', message: `expected a duration like "60s", got ${opts.timeout}` }], 'command line');
-        const laggards = await withNats(c, log, (_nc, jsm) => waitCaughtUp(c, jsm as JetStreamManager, timeoutMs));
+        if (timeoutMs === undefined)
+          throw new ConfigError(
+            [{ path: '--timeout', message: `expected a duration like "60s", got ${opts.timeout}` }],
+            'command line',
+          );
+        const laggards = await withNats(c, log, (_nc, jsm) =>
+          waitCaughtUp(c, jsm as JetStreamManager, timeoutMs),
+        );
         if (laggards.length > 0) {
           io.err(`not caught up after ${opts.timeout}: ${laggards.join(', ')}\n`);
           process.exitCode = EXIT.failure;
@@ -162,12 +183,15 @@ export function buildCli(io: CliIo = defaultIo()): Command {
 
   program
     .command('doctor')
-    .description('check NATS, JetStream, the server version, the streams and the SQLite path; print the fix for each failure')
+    .description(
+      'check NATS, JetStream, the server version, the streams and the SQLite path; print the fix for each failure',
+    )
     .action(async () => {
       const c = await config();
       const checks = await runDoctor(c, { log: cliLog(c) });
       io.out(formatDoctor(checks));
-      if (checks.some((check) => !check.ok)) throw new CommanderError(EXIT.failure, 'prosa.doctorFailed', 'doctor found problems');
+      if (checks.some((check) => !check.ok))
+        throw new CommanderError(EXIT.failure, 'prosa.doctorFailed', 'doctor found problems');
     });
 
   const streams = program.command('streams').description('the streams of the config');
@@ -177,7 +201,9 @@ export function buildCli(io: CliIo = defaultIo()): Command {
     .action(async () => {
       const c = await config();
       const log = cliLog(c);
-      const reports = await withNats(c, log, (_nc, jsm) => applyStreams(jsm as JetStreamManager, c.streams, log));
+      const reports = await withNats(c, log, (_nc, jsm) =>
+        applyStreams(jsm as JetStreamManager, c.streams, log),
+      );
       for (const r of reports) io.out(`${JSON.stringify(r)}\n`);
     });
   streams
@@ -188,7 +214,11 @@ export function buildCli(io: CliIo = defaultIo()): Command {
       const c = await config();
       const log = cliLog(c);
       const list = await withNats(c, log, (_nc, jsm) => listStreams(jsm as JetStreamManager, c.streams));
-      io.out(opts.json ? `${JSON.stringify(list, null, 2)}\n` : `${list.map((s) => JSON.stringify(s)).join('\n')}\n`);
+      io.out(
+        opts.json
+          ? `${JSON.stringify(list, null, 2)}\n`
+          : `${list.map((s) => JSON.stringify(s)).join('\n')}\n`,
+      );
     });
 
   program.addOption(new Option('--no-color', 'plain output').hideHelp());
@@ -203,7 +233,12 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
   } catch (e) {
     if (e instanceof CommanderError) {
-      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return EXIT.ok;
+      if (
+        e.code === 'commander.helpDisplayed' ||
+        e.code === 'commander.version' ||
+        e.code === 'commander.help'
+      )
+        return EXIT.ok;
       return e.code.startsWith('prosa.') ? e.exitCode : EXIT.usage;
     }
     if (e instanceof ConfigError) {

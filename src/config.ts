@@ -19,21 +19,31 @@ const duration = (example = '"2m"') =>
   z.union([z.string(), z.number()]).transform((v, ctx) => {
     const ms = parseDuration(v);
     if (ms === undefined) {
-      ctx.addIssue({ code: 'custom', message: `expected a duration like ${example}, got ${JSON.stringify(v)}` });
+      ctx.addIssue({
+        code: 'custom',
+        message: `expected a duration like ${example}, got ${JSON.stringify(v)}`,
+      });
       return z.NEVER;
     }
     return ms;
   });
 
 const positiveInt = (what = 'a positive integer') =>
-  z.number({ error: (i) => `must be ${what}, got ${JSON.stringify(i.input)}` }).int(`must be ${what}`).positive(`must be ${what}`);
+  z
+    .number({ error: (i) => `must be ${what}, got ${JSON.stringify(i.input)}` })
+    .int(`must be ${what}`)
+    .positive(`must be ${what}`);
 
 const streamSchema = z
   .object({
     /** `managed`: created and updated in place. `external`: created when absent, never changed. */
     mode: z.enum(['managed', 'external'], { error: 'must be "managed" or "external"' }).default('managed'),
-    subjects: z.array(z.string().min(1), { error: 'must be a list of subjects' }).min(1, 'must name at least one subject'),
-    retention: z.enum(['limits', 'workqueue', 'interest'], { error: 'must be "limits", "workqueue" or "interest"' }).default('limits'),
+    subjects: z
+      .array(z.string().min(1), { error: 'must be a list of subjects' })
+      .min(1, 'must name at least one subject'),
+    retention: z
+      .enum(['limits', 'workqueue', 'interest'], { error: 'must be "limits", "workqueue" or "interest"' })
+      .default('limits'),
     storage: z.enum(['file', 'memory'], { error: 'must be "file" or "memory"' }).default('file'),
     /** 0 = no limit. */
     maxAge: duration('"7d"').default(0),
@@ -61,9 +71,14 @@ const workerSchema = z
     /** Live actors kept in memory; the least recently used are passivated past this. @default 10_000 */
     maxActors: positiveInt().default(10_000),
     /** Durable consumer name. @default the projection or saga name */
-    consumer: z.string().regex(/^[A-Za-z0-9_-]+$/, 'must match [A-Za-z0-9_-]+').optional(),
+    consumer: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]+$/, 'must match [A-Za-z0-9_-]+')
+      .optional(),
     /** What a bad event does: go to the dead letter stream (and on), or stop the worker. @default 'dead-letter' */
-    onError: z.enum(['dead-letter', 'stop'], { error: 'must be "dead-letter" or "stop"' }).default('dead-letter'),
+    onError: z
+      .enum(['dead-letter', 'stop'], { error: 'must be "dead-letter" or "stop"' })
+      .default('dead-letter'),
     /** What a gap (messages dropped by the stream's limits before they were applied) does. @default 'continue' */
     onGap: z.enum(['continue', 'stop'], { error: 'must be "continue" or "stop"' }).default('continue'),
     /** Must exceed the worst batch time. @default '60s' */
@@ -90,7 +105,10 @@ const natsSchema = z
     credsFile: z.string().optional(),
     /** An nkey seed (SU...), or a path to a file holding one. */
     nkeySeed: z.string().optional(),
-    tls: z.object({ ca: z.string().optional(), cert: z.string().optional(), key: z.string().optional() }).strict().optional(),
+    tls: z
+      .object({ ca: z.string().optional(), cert: z.string().optional(), key: z.string().optional() })
+      .strict()
+      .optional(),
     /** How long start-up waits for the server before failing. @default '5s' */
     connectTimeout: duration('"5s"').default(5_000),
   })
@@ -125,12 +143,23 @@ const configSchema = z
     nats: natsSchema.prefault({}),
     /** Embedded server data, the SQLite file and the recorded URL live here. @default '.prosa' */
     dataDir: z.string().min(1).default('.prosa'),
-    sqlite: z.object({ path: z.string().min(1).optional() }).strict().prefault({}),
-    log: z
-      .object({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], { error: 'must be one of trace, debug, info, warn, error, fatal, silent' }).default('info') })
+    sqlite: z
+      .object({ path: z.string().min(1).optional() })
       .strict()
       .prefault({}),
-    streams: z.record(z.string().regex(/^[A-Za-z0-9_-]+$/, 'stream names must match [A-Za-z0-9_-]+'), z.unknown()).default({}),
+    log: z
+      .object({
+        level: z
+          .enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], {
+            error: 'must be one of trace, debug, info, warn, error, fatal, silent',
+          })
+          .default('info'),
+      })
+      .strict()
+      .prefault({}),
+    streams: z
+      .record(z.string().regex(/^[A-Za-z0-9_-]+$/, 'stream names must match [A-Za-z0-9_-]+'), z.unknown())
+      .default({}),
     projections: definitionList('projection'),
     sagas: definitionList('saga'),
     /** Options for every projection and saga. */
@@ -233,7 +262,8 @@ function merge(base: unknown, over: unknown): unknown {
 }
 
 /** `PROSA_<SAGA>_TIMEOUT` (e.g. PROSA_DECOMMISSION_TIMEOUT=3s) sets every timeout of that saga. */
-export const timeoutVariable = (saga: string): string => `PROSA_${saga.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_TIMEOUT`;
+export const timeoutVariable = (saga: string): string =>
+  `PROSA_${saga.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_TIMEOUT`;
 
 function sagaTimeoutOverride(def: { name: string; timeouts?: unknown }, env: Env): Record<string, unknown> {
   const value = env[timeoutVariable(def.name)];
@@ -247,7 +277,8 @@ const pathOf = (prefix: readonly PropertyKey[], path: readonly PropertyKey[]) =>
 function issuesOf(error: z.ZodError, prefix: readonly PropertyKey[] = []) {
   return error.issues.map((i) => {
     let message = i.message;
-    if (i.code === 'unrecognized_keys') message = `unknown field(s) ${i.keys.map((k) => JSON.stringify(k)).join(', ')}`;
+    if (i.code === 'unrecognized_keys')
+      message = `unknown field(s) ${i.keys.map((k) => JSON.stringify(k)).join(', ')}`;
     return { path: pathOf(prefix, i.path), message };
   });
 }
@@ -264,7 +295,11 @@ export function resolveConfig(input: unknown, options: ResolveConfigOptions = {}
   const env = options.env ?? process.env;
   const cwd = options.cwd ?? process.cwd();
   const source = options.source ?? 'runtime.config.ts';
-  if (!isPlainObject(input)) throw new ConfigError([{ path: '', message: 'the default export must be an object (defineConfig({...}))' }], source);
+  if (!isPlainObject(input))
+    throw new ConfigError(
+      [{ path: '', message: 'the default export must be an object (defineConfig({...}))' }],
+      source,
+    );
 
   const parsed = configSchema.safeParse(merge(input, envOverrides(env)));
   if (!parsed.success) throw new ConfigError(issuesOf(parsed.error), source);
@@ -281,30 +316,52 @@ export function resolveConfig(input: unknown, options: ResolveConfigOptions = {}
 
   const workers: Record<string, WorkerOptions> = {};
   const names = new Set<string>();
-  const definitions = [...c.projections.map((d) => ['projections', d] as const), ...c.sagas.map((d) => ['sagas', d] as const)];
+  const definitions = [
+    ...c.projections.map((d) => ['projections', d] as const),
+    ...c.sagas.map((d) => ['sagas', d] as const),
+  ];
   definitions.forEach(([list, def], index) => {
     const variable = timeoutVariable(def.name);
     if (list === 'sagas' && env[variable] && parseDuration(env[variable] as string) === undefined) {
-      issues.push({ path: variable, message: `expected a duration like "3s", got ${JSON.stringify(env[variable])}` });
+      issues.push({
+        path: variable,
+        message: `expected a duration like "3s", got ${JSON.stringify(env[variable])}`,
+      });
       return;
     }
-    if (names.has(def.name)) issues.push({ path: `${list}.${index}.name`, message: `"${def.name}" is used twice; names must be unique` });
+    if (names.has(def.name))
+      issues.push({
+        path: `${list}.${index}.name`,
+        message: `"${def.name}" is used twice; names must be unique`,
+      });
     names.add(def.name);
-    const r = workerSchema.safeParse(merge(merge(c.defaults, c.workers[def.name] ?? {}), sagaTimeoutOverride(def, env)));
+    const r = workerSchema.safeParse(
+      merge(merge(c.defaults, c.workers[def.name] ?? {}), sagaTimeoutOverride(def, env)),
+    );
     if (r.success) {
       const batch = r.data.batch;
       if (r.data.maxAckPending <= batch.maxMessages) {
-        issues.push({ path: `workers.${def.name}.maxAckPending`, message: `must exceed batch.maxMessages (${batch.maxMessages}), got ${r.data.maxAckPending}` });
+        issues.push({
+          path: `workers.${def.name}.maxAckPending`,
+          message: `must exceed batch.maxMessages (${batch.maxMessages}), got ${r.data.maxAckPending}`,
+        });
       }
       workers[def.name] = Object.freeze({ ...r.data, consumer: r.data.consumer ?? def.name });
     } else issues.push(...issuesOf(r.error, c.workers[def.name] ? ['workers', def.name] : ['defaults']));
     const stream = (def as { source?: { stream?: string } }).source?.stream;
     if (stream && !streams[stream] && !issues.some((i) => i.path.startsWith(`streams.${stream}`))) {
-      issues.push({ path: `${list}.${index}.source.stream`, message: `names stream "${stream}", which is not in streams (known: ${Object.keys(streams).join(', ')})` });
+      issues.push({
+        path: `${list}.${index}.source.stream`,
+        message: `names stream "${stream}", which is not in streams (known: ${Object.keys(streams).join(', ')})`,
+      });
     }
   });
   for (const name of Object.keys(c.workers)) {
-    if (!names.has(name)) issues.push({ path: `workers.${name}`, message: `no projection or saga is named "${name}" (known: ${[...names].join(', ') || 'none'})` });
+    if (!names.has(name))
+      issues.push({
+        path: `workers.${name}`,
+        message: `no projection or saga is named "${name}" (known: ${[...names].join(', ') || 'none'})`,
+      });
   }
   if (c.nats.token !== undefined && c.nats.user !== undefined) {
     issues.push({ path: 'nats.token', message: 'token and user/password are mutually exclusive; set one' });
@@ -315,14 +372,21 @@ export function resolveConfig(input: unknown, options: ResolveConfigOptions = {}
   if (issues.length > 0) throw new ConfigError(issues, source);
 
   const dataDir = isAbsolute(c.dataDir) ? c.dataDir : resolve(cwd, c.dataDir);
-  const sqlitePath = c.sqlite.path ? (isAbsolute(c.sqlite.path) ? c.sqlite.path : resolve(cwd, c.sqlite.path)) : resolve(dataDir, 'prosa.db');
+  const sqlitePath = c.sqlite.path
+    ? isAbsolute(c.sqlite.path)
+      ? c.sqlite.path
+      : resolve(cwd, c.sqlite.path)
+    : resolve(dataDir, 'prosa.db');
   return Object.freeze({
     nats: Object.freeze({ ...c.nats, tls: c.nats.tls && Object.freeze(c.nats.tls) }),
     dataDir,
     sqlitePath,
     logLevel: c.log.level,
     streams: Object.freeze(streams),
-    projections: Object.freeze([...c.projections]) as unknown as readonly ProjectionDefinition<ProsaEvent, string>[],
+    projections: Object.freeze([...c.projections]) as unknown as readonly ProjectionDefinition<
+      ProsaEvent,
+      string
+    >[],
     sagas: Object.freeze([...c.sagas]) as unknown as readonly SagaDefinition<ProsaEvent, string, string>[],
     workers: Object.freeze(workers),
     http: Object.freeze(c.http),
@@ -340,11 +404,17 @@ export default defineConfig({
 `;
 
 /** Loads runtime.config.ts (TypeScript, through tsx), validates and freezes it. */
-export async function loadConfig(file = 'runtime.config.ts', options: ResolveConfigOptions = {}): Promise<ResolvedConfig> {
+export async function loadConfig(
+  file = 'runtime.config.ts',
+  options: ResolveConfigOptions = {},
+): Promise<ResolvedConfig> {
   const cwd = options.cwd ?? process.cwd();
   const path = isAbsolute(file) ? file : resolve(cwd, file);
   if (!existsSync(path)) {
-    throw new ProsaError('PROSA_CONFIG_MISSING', `${path} does not exist. A minimal working config:\n\n${MINIMAL_CONFIG}`);
+    throw new ProsaError(
+      'PROSA_CONFIG_MISSING',
+      `${path} does not exist. A minimal working config:\n\n${MINIMAL_CONFIG}`,
+    );
   }
   const { tsImport } = await import('tsx/esm/api');
   const mod = (await tsImport(pathToFileURL(path).href, import.meta.url)) as { default?: unknown };
@@ -352,7 +422,10 @@ export async function loadConfig(file = 'runtime.config.ts', options: ResolveCon
   // Outside a "type": "module" package the file loads as CommonJS: its exports arrive wrapped.
   if (isPlainObject(exported) && exported.__esModule === true) exported = exported.default;
   if (exported === undefined) {
-    throw new ProsaError('PROSA_CONFIG_MISSING', `${path} has no default export. A minimal working config:\n\n${MINIMAL_CONFIG}`);
+    throw new ProsaError(
+      'PROSA_CONFIG_MISSING',
+      `${path} has no default export. A minimal working config:\n\n${MINIMAL_CONFIG}`,
+    );
   }
   return resolveConfig(exported, { ...options, cwd, source: file });
 }

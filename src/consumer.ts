@@ -9,7 +9,14 @@
  * explicitly (2.9.10's default of 1,000 would starve larger batches) and `ack_wait` well above a
  * batch's time, so nothing is redelivered while it is being worked on.
  */
-import { AckPolicy, type ConsumerMessages, DeliverPolicy, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
+import {
+  AckPolicy,
+  type ConsumerMessages,
+  DeliverPolicy,
+  type JetStreamClient,
+  type JetStreamManager,
+  type JsMsg,
+} from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
 import type { Logger } from './logger.js';
 
@@ -152,7 +159,10 @@ export function createStreamConsumer(options: StreamConsumerOptions): StreamCons
         timer = undefined;
         if (stopping) break;
         const why = failure ?? closedWith;
-        log.warn({ err: why, stream, durable }, 'consumer stopped unexpectedly; restarting from the checkpoint');
+        log.warn(
+          { err: why, stream, durable },
+          'consumer stopped unexpectedly; restarting from the checkpoint',
+        );
         options.onState?.('restarting', String(why instanceof Error ? why.message : why));
       } catch (e) {
         if (firstStart) {

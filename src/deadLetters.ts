@@ -37,7 +37,9 @@ export function createDeadLetterDispatcher(o: {
   const select = db.prepare(
     'SELECT stream, stream_seq, subject, body, reason FROM prosa_dead_letters WHERE worker = ? AND published_at IS NULL ORDER BY stream_seq LIMIT 500',
   );
-  const mark = db.prepare('UPDATE prosa_dead_letters SET published_at = ? WHERE worker = ? AND stream_seq = ?');
+  const mark = db.prepare(
+    'UPDATE prosa_dead_letters SET published_at = ? WHERE worker = ? AND stream_seq = ?',
+  );
   return createOutboxDispatcher<DeadLetterRow>(
     {
       pending: () => select.all(worker) as DeadLetterRow[],
@@ -48,7 +50,10 @@ export function createDeadLetterDispatcher(o: {
         h.set(DLQ_HEADERS.seq, String(r.stream_seq));
         h.set(DLQ_HEADERS.reason, r.reason.replace(/[\r\n]+/g, ' ').slice(0, 4_000));
         h.set(DLQ_HEADERS.consumer, consumer);
-        await js.publish(`dlq.${consumer}`, r.body, { msgID: `${r.stream}:${r.stream_seq}:${consumer}`, headers: h });
+        await js.publish(`dlq.${consumer}`, r.body, {
+          msgID: `${r.stream}:${r.stream_seq}:${consumer}`,
+          headers: h,
+        });
       },
       markDone(r) {
         mark.run(new Date().toISOString(), worker, r.stream_seq);

@@ -14,7 +14,8 @@ export const errorCodes = {
   PROSA_JETSTREAM_DISABLED: 'The NATS server runs without JetStream.',
   PROSA_SERVER_TOO_OLD: 'A configured feature needs a newer nats-server than the one connected.',
   PROSA_STREAM_MISSING: 'A stream the runtime needs does not exist.',
-  PROSA_STREAM_CHANGE_REFUSED: 'A managed stream differs from its config in a way JetStream cannot change in place.',
+  PROSA_STREAM_CHANGE_REFUSED:
+    'A managed stream differs from its config in a way JetStream cannot change in place.',
   PROSA_VERSION_CONFLICT: "An append's expected version did not match the aggregate's version.",
   PROSA_APPEND_PARTIAL: 'Only part of an appended batch was stored.',
   PROSA_SQLITE: 'The SQLite database could not be opened or migrated.',

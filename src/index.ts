@@ -1,9 +1,23 @@
 /**
  * prosa's public API. Every name is listed (no `export *`); the test kit is `prosa/testkit`.
  */
-export { defineConfig, loadConfig, resolveConfig } from './config.js';
+
+export type { StoredEvent } from './cim/envelope.js';
+export { compareTimestamps, makeEnvelope, parseTimestamp } from './cim/envelope.js';
 export type { NatsOptions, ProsaConfigInput, ResolvedConfig, StreamConfig, WorkerOptions } from './config.js';
-export { assertNever, defineProjection } from './projection.js';
+export { defineConfig, loadConfig, resolveConfig } from './config.js';
+export type { ErrorCode } from './errors.js';
+export {
+  ConfigError,
+  errorCodes,
+  InvalidEventError,
+  isProsaError,
+  PartialAppendError,
+  ProsaError,
+  VersionConflictError,
+} from './errors.js';
+export type { Logger } from './logger.js';
+export { createLogger } from './logger.js';
 export type {
   ColumnValue,
   EntityDefinition,
@@ -15,20 +29,7 @@ export type {
   RawEvent,
   Row,
 } from './projection.js';
-export { createRuntime } from './runtime.js';
+export { assertNever, defineProjection } from './projection.js';
 export type { Clock, Runtime, RuntimeOptions } from './runtime.js';
+export { createRuntime } from './runtime.js';
 export type { RuntimeStatus, WorkerStatus } from './status.js';
-export {
-  ConfigError,
-  errorCodes,
-  InvalidEventError,
-  isProsaError,
-  PartialAppendError,
-  ProsaError,
-  VersionConflictError,
-} from './errors.js';
-export type { ErrorCode } from './errors.js';
-export { createLogger } from './logger.js';
-export type { Logger } from './logger.js';
-export { makeEnvelope, compareTimestamps, parseTimestamp } from './cim/envelope.js';
-export type { StoredEvent } from './cim/envelope.js';

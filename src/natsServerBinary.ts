@@ -35,7 +35,8 @@ const isExecutable = (file: string): boolean => {
 
 function findOnPath(): string | undefined {
   const dirs = (process.env.PATH ?? '').split(delimiter).filter(Boolean);
-  for (const extra of ['/usr/sbin', '/usr/local/sbin', '/usr/local/bin']) if (!dirs.includes(extra)) dirs.push(extra);
+  for (const extra of ['/usr/sbin', '/usr/local/sbin', '/usr/local/bin'])
+    if (!dirs.includes(extra)) dirs.push(extra);
   for (const dir of dirs) {
     const file = join(dir, 'nats-server');
     if (isExecutable(file)) return file;
@@ -44,7 +45,10 @@ function findOnPath(): string | undefined {
 }
 
 const canInstallWithApt = (): boolean =>
-  process.platform === 'linux' && typeof process.getuid === 'function' && process.getuid() === 0 && existsSync('/usr/bin/apt-get');
+  process.platform === 'linux' &&
+  typeof process.getuid === 'function' &&
+  process.getuid() === 0 &&
+  existsSync('/usr/bin/apt-get');
 
 /** The path of a runnable nats-server, installing Debian's package if that is the only way. */
 export function resolveNatsServerBinary(options: ResolveNatsServerOptions = {}): string {

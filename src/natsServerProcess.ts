@@ -61,7 +61,12 @@ export function spawnNatsServer(options: NatsServerProcessOptions): Promise<Nats
     const fail = (why: string) => {
       clearTimeout(timer);
       child.kill('SIGKILL');
-      reject(new ProsaError('PROSA_EMBEDDED_START_FAILED', `nats-server did not start: ${why}\n${log.slice(-2000)}`));
+      reject(
+        new ProsaError(
+          'PROSA_EMBEDDED_START_FAILED',
+          `nats-server did not start: ${why}\n${log.slice(-2000)}`,
+        ),
+      );
     };
     const timer = setTimeout(() => fail(`not ready after ${timeoutMs} ms`), timeoutMs);
     const onExit = (code: number | null) => fail(`exited with code ${code}`);
@@ -88,7 +93,12 @@ export function spawnNatsServer(options: NatsServerProcessOptions): Promise<Nats
   });
 }
 
-function makeHandle(child: ChildProcess, exited: Promise<number | null>, host: string, port: number): NatsServerProcess {
+function makeHandle(
+  child: ChildProcess,
+  exited: Promise<number | null>,
+  host: string,
+  port: number,
+): NatsServerProcess {
   const signal = async (sig: NodeJS.Signals, graceMs: number) => {
     if (child.exitCode !== null || child.signalCode !== null) return;
     child.kill(sig);

@@ -21,7 +21,11 @@ export interface OutboxSource<R> {
   markDone(row: R): void;
 }
 
-export function createOutboxDispatcher<R>(source: OutboxSource<R>, log: Logger, what: string): OutboxDispatcher {
+export function createOutboxDispatcher<R>(
+  source: OutboxSource<R>,
+  log: Logger,
+  what: string,
+): OutboxDispatcher {
   let running: Promise<void> | undefined;
   let again = false;
   let closed = false;

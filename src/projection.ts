@@ -82,9 +82,13 @@ export function defineProjection<E extends ProsaEvent, K extends string>(
   for (const kind of kinds) {
     const entity = (definition.entities as Record<string, EntityDefinition>)[kind];
     if (!entity?.machine) problems.push(`entities.${kind}.machine is required`);
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(entity?.table ?? '')) problems.push(`entities.${kind}.table must be an SQL name`);
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(entity?.table ?? ''))
+      problems.push(`entities.${kind}.table must be an SQL name`);
   }
-  if (definition.version !== undefined && !(Number.isInteger(definition.version) && definition.version >= 1)) {
+  if (
+    definition.version !== undefined &&
+    !(Number.isInteger(definition.version) && definition.version >= 1)
+  ) {
     problems.push('version must be a positive integer');
   }
   if (problems.length > 0) {

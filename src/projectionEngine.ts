@@ -14,7 +14,14 @@
 import type { AnyActorRef, AnyMachineSnapshot } from 'xstate';
 import { type ActorHost, createActorHost, type HostedActor } from './actorHost.js';
 import type { EntityDefinition, ProjectionDefinition, ProsaEvent, RawEvent, Row } from './projection.js';
-import { migrate, quoteIdent, readCheckpoint, type SqliteDatabase, tableColumns, toSqlValue } from './sqliteStore.js';
+import {
+  migrate,
+  quoteIdent,
+  readCheckpoint,
+  type SqliteDatabase,
+  tableColumns,
+  toSqlValue,
+} from './sqliteStore.js';
 import { subjectMatcher } from './subjects.js';
 
 /** What happened to one message (STYLE 10: outcomes are values, mapped to acks in one place). */
@@ -97,7 +104,13 @@ class ProjectionEngineImpl implements ProjectionEngine {
   private readonly stream: string;
   private readonly now: () => number;
   private readonly stmt;
-  private readonly commit: (dirty: Iterable<HostedActor>, pending: Iterable<PendingWrite>, dead: DeadLetter[], raw: Map<number, RawEvent>, checkpoint: number) => void;
+  private readonly commit: (
+    dirty: Iterable<HostedActor>,
+    pending: Iterable<PendingWrite>,
+    dead: DeadLetter[],
+    raw: Map<number, RawEvent>,
+    checkpoint: number,
+  ) => void;
   /** Writes of actors passivated during the current batch, not yet committed. */
   private pending = new Map<string, PendingWrite>();
 
@@ -114,7 +127,9 @@ class ProjectionEngineImpl implements ProjectionEngine {
     migrate(db, this.name, definition.schema.migrations);
 
     this.stmt = {
-      loadSnapshot: db.prepare('SELECT snapshot FROM prosa_actor_snapshots WHERE worker = ? AND kind = ? AND key = ?').pluck(),
+      loadSnapshot: db
+        .prepare('SELECT snapshot FROM prosa_actor_snapshots WHERE worker = ? AND kind = ? AND key = ?')
+        .pluck(),
       saveSnapshot: db.prepare(
         'INSERT INTO prosa_actor_snapshots (worker, kind, key, snapshot) VALUES (?, ?, ?, ?) ON CONFLICT (worker, kind, key) DO UPDATE SET snapshot = excluded.snapshot',
       ),
@@ -139,7 +154,9 @@ class ProjectionEngineImpl implements ProjectionEngine {
         // Passivated earlier in this batch: its uncommitted state moves back into the live actor.
         const pending = this.pending.get(slot);
         if (pending) this.pending.delete(slot);
-        const text = pending ? pending.snapshot : (this.stmt.loadSnapshot.get(this.name, kind, id) as string | undefined);
+        const text = pending
+          ? pending.snapshot
+          : (this.stmt.loadSnapshot.get(this.name, kind, id) as string | undefined);
         return text === undefined ? undefined : JSON.parse(text);
       },
       onPassivate: (hosted) => {
@@ -174,8 +191,10 @@ class ProjectionEngineImpl implements ProjectionEngine {
   private makeWriter(entity: EntityDefinition): EntityWriter {
     const columns = tableColumns(this.db, entity.table);
     const pk = entity.primaryKey ?? 'id';
-    if (columns.length === 0) throw new Error(`projection ${this.name}: table ${entity.table} does not exist after the migrations`);
-    if (!columns.includes(pk)) throw new Error(`projection ${this.name}: table ${entity.table} has no column ${pk}`);
+    if (columns.length === 0)
+      throw new Error(`projection ${this.name}: table ${entity.table} does not exist after the migrations`);
+    if (!columns.includes(pk))
+      throw new Error(`projection ${this.name}: table ${entity.table} has no column ${pk}`);
     const t = quoteIdent(entity.table);
     const cols = columns.map(quoteIdent);
     const upsert = this.db.prepare(
@@ -234,7 +253,10 @@ class ProjectionEngineImpl implements ProjectionEngine {
     this.pending.clear();
   }
 
-  private tryBatch(messages: readonly RawEvent[], poisoned: ReadonlyMap<number, string>): BatchResult | ApplyFailure {
+  private tryBatch(
+    messages: readonly RawEvent[],
+    poisoned: ReadonlyMap<number, string>,
+  ): BatchResult | ApplyFailure {
     const dead: DeadLetter[] = [];
     const raw = new Map<number, RawEvent>();
     let applied = 0;
@@ -269,13 +291,19 @@ class ProjectionEngineImpl implements ProjectionEngine {
             try {
               hosted = host.get(kind, id);
             } catch (e) {
-              return new ApplyFailure(msg.seq, `cannot start the ${kind} actor ${id}: ${(e as Error).message}`);
+              return new ApplyFailure(
+                msg.seq,
+                `cannot start the ${kind} actor ${id}: ${(e as Error).message}`,
+              );
             }
             hosted.actor.send(event);
             const snap = hosted.actor.getSnapshot() as AnyMachineSnapshot;
             if (snap.status === 'error') {
               host.drop(hosted.slot);
-              return new ApplyFailure(msg.seq, `applying ${event.type} to ${kind} ${id} failed: ${errorText(snap.error)}`);
+              return new ApplyFailure(
+                msg.seq,
+                `applying ${event.type} to ${kind} ${id} failed: ${errorText(snap.error)}`,
+              );
             }
             dirty.set(hosted.slot, hosted);
           }

@@ -25,5 +25,12 @@ export function createProjectionWorker(o: ProjectionWorkerOptions): Worker {
     stream: o.definition.source.stream,
     now,
   });
-  return createWorker({ kind: 'projection', name: o.definition.name, source: o.definition.source, engine, ...o, now });
+  return createWorker({
+    kind: 'projection',
+    name: o.definition.name,
+    source: o.definition.source,
+    engine,
+    ...o,
+    now,
+  });
 }

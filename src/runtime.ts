@@ -10,12 +10,12 @@ import { connectNats } from './connection.js';
 import { type EmbeddedServer, startEmbeddedServer } from './embeddedServer.js';
 import { ProsaError } from './errors.js';
 import { createLogger, type Logger } from './logger.js';
-import { createProjectionWorker } from './projectionWorker.js';
 import type { ProsaEvent } from './projection.js';
+import { createProjectionWorker } from './projectionWorker.js';
 import type { SagaDefinition } from './saga.js';
 import { createSagaWorker } from './sagaWorker.js';
 import { openDatabase, type SqliteDatabase } from './sqliteStore.js';
-import { collectStatus, lastSeqOnSubjects, type LiveWorkerInfo, type RuntimeStatus } from './status.js';
+import { collectStatus, type LiveWorkerInfo, lastSeqOnSubjects, type RuntimeStatus } from './status.js';
 import { applyStreams } from './streams.js';
 import type { Worker } from './worker.js';
 
@@ -49,8 +49,12 @@ export interface Runtime {
   caughtUp(options?: { timeoutMs?: number }): Promise<void>;
 }
 
-export function createRuntime(config: ResolvedConfig | ProsaConfigInput, options: RuntimeOptions = {}): Runtime {
-  const resolved: ResolvedConfig = 'sqlitePath' in config ? (config as ResolvedConfig) : resolveConfig(config);
+export function createRuntime(
+  config: ResolvedConfig | ProsaConfigInput,
+  options: RuntimeOptions = {},
+): Runtime {
+  const resolved: ResolvedConfig =
+    'sqlitePath' in config ? (config as ResolvedConfig) : resolveConfig(config);
   const log = options.log ?? createLogger({ level: resolved.logLevel });
   const clock = options.clock ?? { now: Date.now };
   let embedded: EmbeddedServer | undefined;
@@ -88,7 +92,10 @@ export function createRuntime(config: ResolvedConfig | ProsaConfigInput, options
         if (!target) {
           embedded = await startEmbeddedServer({ dataDir: resolved.dataDir, log });
           target = embedded.url;
-          log.info({ url: target, dataDir: resolved.dataDir }, 'embedded nats-server started (set NATS_URL to use your own)');
+          log.info(
+            { url: target, dataDir: resolved.dataDir },
+            'embedded nats-server started (set NATS_URL to use your own)',
+          );
         }
         url = target;
         nc = await connectNats({ ...resolved.nats, url: target }, log);
@@ -101,14 +108,24 @@ export function createRuntime(config: ResolvedConfig | ProsaConfigInput, options
         const shared = { db: database, js: js as JetStreamClient, jsm: jsm as JetStreamManager, log, now };
         const optionsOf = (name: string) => resolved.workers[name] as ResolvedConfig['workers'][string];
         workers = [
-          ...resolved.projections.map((definition) => createProjectionWorker({ definition, options: optionsOf(definition.name), ...shared })),
+          ...resolved.projections.map((definition) =>
+            createProjectionWorker({ definition, options: optionsOf(definition.name), ...shared }),
+          ),
           ...resolved.sagas.map((definition) =>
-            createSagaWorker({ definition: definition as SagaDefinition<ProsaEvent, string, string>, options: optionsOf(definition.name), ...shared }),
+            createSagaWorker({
+              definition: definition as SagaDefinition<ProsaEvent, string, string>,
+              options: optionsOf(definition.name),
+              ...shared,
+            }),
           ),
         ];
         await Promise.all(workers.map((w) => w.start()));
         log.info(
-          { projections: resolved.projections.map((p) => p.name), sagas: resolved.sagas.map((s) => s.name), sqlite: resolved.sqlitePath },
+          {
+            projections: resolved.projections.map((p) => p.name),
+            sagas: resolved.sagas.map((s) => s.name),
+            sqlite: resolved.sqlitePath,
+          },
           'running',
         );
       } catch (e) {
@@ -121,16 +138,27 @@ export function createRuntime(config: ResolvedConfig | ProsaConfigInput, options
     async status() {
       const live = new Map<string, LiveWorkerInfo>();
       for (const w of workers) {
-        const info: LiveWorkerInfo = { checkpoint: w.checkpoint, liveActors: w.liveActors, state: w.state, eventsPerSecond: w.eventsPerSecond };
+        const info: LiveWorkerInfo = {
+          checkpoint: w.checkpoint,
+          liveActors: w.liveActors,
+          state: w.state,
+          eventsPerSecond: w.eventsPerSecond,
+        };
         if (w.detail) info.detail = w.detail;
         live.set(w.name, info);
       }
       return collectStatus({ config: resolved, db, jsm, live, now: () => clock.now() });
     },
     async caughtUp({ timeoutMs = 60_000 } = {}) {
-      if (!jsm) throw new ProsaError('PROSA_NATS_UNREACHABLE', 'caughtUp() needs a started runtime: call start() first');
+      if (!jsm)
+        throw new ProsaError(
+          'PROSA_NATS_UNREACHABLE',
+          'caughtUp() needs a started runtime: call start() first',
+        );
       const m = jsm;
-      const targets = await Promise.all(workers.map(async (w) => [w, await lastSeqOnSubjects(m, w.stream, w.subjects)] as const));
+      const targets = await Promise.all(
+        workers.map(async (w) => [w, await lastSeqOnSubjects(m, w.stream, w.subjects)] as const),
+      );
       const results = await Promise.allSettled(targets.map(([w, seq]) => w.waitFor(seq, timeoutMs)));
       const laggards = results.flatMap((r, i) => {
         const [w, seq] = targets[i] as (typeof targets)[number];

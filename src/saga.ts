@@ -59,7 +59,9 @@ export function withEffectSink<T>(target: EffectSink, fn: () => T): T {
 
 const current = (): EffectSink => {
   if (!sink) {
-    throw new Error('a saga action ran outside the saga runtime; run the machine with the runtime, sagaScenario() or withEffectSink()');
+    throw new Error(
+      'a saga action ran outside the saga runtime; run the machine with the runtime, sagaScenario() or withEffectSink()',
+    );
   }
   return sink;
 };
@@ -81,7 +83,11 @@ export interface Trace {
   readonly causationId: string;
 }
 
-export interface SagaDefinition<E extends ProsaEvent = ProsaEvent, T extends string = string, C extends string = string> {
+export interface SagaDefinition<
+  E extends ProsaEvent = ProsaEvent,
+  T extends string = string,
+  C extends string = string,
+> {
   /** Names the durable consumer, the dead letter subject and the saga's rows. */
   readonly name: string;
   readonly source: ProjectionSource;
@@ -112,15 +118,24 @@ export function defineSaga<E extends ProsaEvent, T extends string, C extends str
   if (!definition.machine) problems.push('machine is required');
   if (typeof definition.correlate !== 'function') problems.push('correlate must be a function');
   for (const [type, subject] of Object.entries(definition.commands ?? {})) {
-    if (typeof subject !== 'string' || !/^[A-Za-z0-9_.-]+$/.test(subject)) problems.push(`commands.${type} must be a subject without wildcards`);
+    if (typeof subject !== 'string' || !/^[A-Za-z0-9_.-]+$/.test(subject))
+      problems.push(`commands.${type} must be a subject without wildcards`);
   }
-  if (problems.length > 0) throw new ProsaError('PROSA_PROJECTION_INVALID', `saga ${definition.name ?? '(unnamed)'}: ${problems.join('; ')}`);
+  if (problems.length > 0)
+    throw new ProsaError(
+      'PROSA_PROJECTION_INVALID',
+      `saga ${definition.name ?? '(unnamed)'}: ${problems.join('; ')}`,
+    );
   return definition;
 }
 
 /** The default trace: the domain event's ids inside `data` (CIM), else the envelope's. */
 export function cimTrace(event: ProsaEvent): Trace {
-  const e = event as { event_id?: string; correlation_id?: string; data?: { event_id?: string; correlation_id?: string } };
+  const e = event as {
+    event_id?: string;
+    correlation_id?: string;
+    data?: { event_id?: string; correlation_id?: string };
+  };
   return {
     correlationId: e.data?.correlation_id ?? e.correlation_id ?? '',
     causationId: e.data?.event_id ?? e.event_id ?? '',

@@ -16,8 +16,8 @@ import { v5 as uuidv5 } from 'uuid';
 import type { AnyMachineSnapshot } from 'xstate';
 import { type ActorHost, createActorHost, type HostedActor } from './actorHost.js';
 import { parseDuration } from './duration.js';
-import type { DeadLetter, BatchResult } from './projectionEngine.js';
 import type { ProsaEvent, RawEvent } from './projection.js';
+import type { BatchResult, DeadLetter } from './projectionEngine.js';
 import { cimTrace, type EffectSink, type SagaDefinition, type Trace, withEffectSink } from './saga.js';
 import { readCheckpoint, type SqliteDatabase } from './sqliteStore.js';
 import { subjectMatcher } from './subjects.js';
@@ -77,7 +77,15 @@ interface InstanceWrite {
 }
 
 type TimerOp =
-  | { op: 'start'; instance: string; name: string; timerId: string; dueAt: number; state: string; correlationId: string }
+  | {
+      op: 'start';
+      instance: string;
+      name: string;
+      timerId: string;
+      dueAt: number;
+      state: string;
+      correlationId: string;
+    }
   | { op: 'cancel' | 'fired'; instance: string; name: string; timerId: string };
 
 interface SendContext {
@@ -142,31 +150,46 @@ class SagaEngineImpl implements SagaEngine {
     this.trace = definition.trace ?? cimTrace;
     for (const [name, text] of Object.entries(definition.timeouts)) {
       const ms = options.timeouts?.[name] ?? parseDuration(text as string);
-      if (ms === undefined) throw new Error(`saga ${this.name}: timeouts.${name} is not a duration like "5m"`);
+      if (ms === undefined)
+        throw new Error(`saga ${this.name}: timeouts.${name} is not a duration like "5m"`);
       this.durations.set(name, ms);
     }
 
     const saga = this.name;
     this.q = {
-      loadInstance: db.prepare('SELECT snapshot FROM prosa_saga_instances WHERE saga = ? AND instance = ?').pluck(),
-      loadTimers: db.prepare("SELECT name, timer_id AS timerId, state FROM prosa_timers WHERE saga = ? AND instance = ? AND status = 'pending'"),
+      loadInstance: db
+        .prepare('SELECT snapshot FROM prosa_saga_instances WHERE saga = ? AND instance = ?')
+        .pluck(),
+      loadTimers: db.prepare(
+        "SELECT name, timer_id AS timerId, state FROM prosa_timers WHERE saga = ? AND instance = ? AND status = 'pending'",
+      ),
       saveInstance: db.prepare(
         'INSERT INTO prosa_saga_instances (saga, instance, snapshot, state, updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (saga, instance) DO UPDATE SET snapshot = excluded.snapshot, state = excluded.state, updated_at = excluded.updated_at',
       ),
       deleteInstance: db.prepare('DELETE FROM prosa_saga_instances WHERE saga = ? AND instance = ?'),
-      finished: db.prepare('INSERT OR IGNORE INTO prosa_saga_finished (saga, instance, finished_at, state, cause) VALUES (?, ?, ?, ?, ?)'),
+      finished: db.prepare(
+        'INSERT OR IGNORE INTO prosa_saga_finished (saga, instance, finished_at, state, cause) VALUES (?, ?, ?, ?, ?)',
+      ),
       pruneFinished: db.prepare('DELETE FROM prosa_saga_finished WHERE saga = ? AND finished_at < ?'),
       timerStart: db.prepare(
         "INSERT OR IGNORE INTO prosa_timers (timer_id, saga, instance, name, due_at, state, correlation_id, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?)",
       ),
-      timerEndByName: db.prepare("UPDATE prosa_timers SET status = 'cancelled', ended_at = ? WHERE saga = ? AND instance = ? AND name = ? AND status = 'pending'"),
-      timerEnd: db.prepare("UPDATE prosa_timers SET status = ?, ended_at = ? WHERE timer_id = ? AND status = 'pending'"),
+      timerEndByName: db.prepare(
+        "UPDATE prosa_timers SET status = 'cancelled', ended_at = ? WHERE saga = ? AND instance = ? AND name = ? AND status = 'pending'",
+      ),
+      timerEnd: db.prepare(
+        "UPDATE prosa_timers SET status = ?, ended_at = ? WHERE timer_id = ? AND status = 'pending'",
+      ),
       dueTimers: db.prepare(
         "SELECT timer_id AS timerId, instance, name, correlation_id AS correlationId FROM prosa_timers WHERE saga = ? AND status = 'pending' AND due_at <= ? ORDER BY due_at, timer_id LIMIT 500",
       ),
-      nextDue: db.prepare("SELECT min(due_at) FROM prosa_timers WHERE saga = ? AND status = 'pending'").pluck(),
+      nextDue: db
+        .prepare("SELECT min(due_at) FROM prosa_timers WHERE saga = ? AND status = 'pending'")
+        .pluck(),
       active: db.prepare('SELECT count(*) FROM prosa_saga_instances WHERE saga = ?').pluck(),
-      outbox: db.prepare('INSERT OR IGNORE INTO prosa_outbox (command_id, saga, instance, subject, body, created_at) VALUES (?, ?, ?, ?, ?, ?)'),
+      outbox: db.prepare(
+        'INSERT OR IGNORE INTO prosa_outbox (command_id, saga, instance, subject, body, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+      ),
       checkpoint: db.prepare(
         'INSERT INTO prosa_checkpoints (worker, seq, version, updated_at) VALUES (?, ?, 1, ?) ON CONFLICT (worker) DO UPDATE SET seq = excluded.seq, updated_at = excluded.updated_at',
       ),
@@ -195,9 +218,18 @@ class SagaEngineImpl implements SagaEngine {
       startTimeout: (p) => {
         const ctx = this.context();
         const ms = this.durations.get(p.name);
-        if (ms === undefined) throw new Error(`unknown timeout "${p.name}"; declare it in the saga's timeouts`);
+        if (ms === undefined)
+          throw new Error(`unknown timeout "${p.name}"; declare it in the saga's timeouts`);
         const timerId = uuidv5(`${saga}\n${ctx.instance}\n${p.name}\n${ctx.cause}`, PROSA_NAMESPACE);
-        const op: TimerOp = { op: 'start', instance: ctx.instance, name: p.name, timerId, dueAt: this.now() + ms, state: '', correlationId: ctx.trace.correlationId };
+        const op: TimerOp = {
+          op: 'start',
+          instance: ctx.instance,
+          name: p.name,
+          timerId,
+          dueAt: this.now() + ms,
+          state: '',
+          correlationId: ctx.trace.correlationId,
+        };
         this.timerOps.push(op);
         ctx.started.push(op);
         ctx.timers.set(p.name, { timerId, state: '' });
@@ -230,7 +262,11 @@ class SagaEngineImpl implements SagaEngine {
         const text = this.q.loadInstance.get(saga, id) as string | undefined;
         const timers = new Map<string, TimerView>();
         if (text !== undefined) {
-          for (const t of this.q.loadTimers.all(saga, id) as { name: string; timerId: string; state: string }[]) {
+          for (const t of this.q.loadTimers.all(saga, id) as {
+            name: string;
+            timerId: string;
+            state: string;
+          }[]) {
             timers.set(t.name, { timerId: t.timerId, state: t.state });
           }
         }
@@ -261,12 +297,29 @@ class SagaEngineImpl implements SagaEngine {
       for (const op of this.timerOps) {
         if (op.op === 'start') {
           this.q.timerEndByName.run(at, saga, op.instance, op.name);
-          this.q.timerStart.run(op.timerId, saga, op.instance, op.name, op.dueAt, op.state, op.correlationId, at);
+          this.q.timerStart.run(
+            op.timerId,
+            saga,
+            op.instance,
+            op.name,
+            op.dueAt,
+            op.state,
+            op.correlationId,
+            at,
+          );
         } else this.q.timerEnd.run(op.op === 'fired' ? 'fired' : 'cancelled', at, op.timerId);
       }
       for (const c of this.commands) this.q.outbox.run(c.id, saga, c.instance, c.subject, c.body, at);
       for (const d of dead) {
-        this.q.deadLetter.run(saga, this.stream, d.seq, d.subject, raw.get(d.seq)?.data ?? new Uint8Array(), d.reason, iso);
+        this.q.deadLetter.run(
+          saga,
+          this.stream,
+          d.seq,
+          d.subject,
+          raw.get(d.seq)?.data ?? new Uint8Array(),
+          d.reason,
+          iso,
+        );
       }
       if (checkpoint !== this.checkpoint) this.q.checkpoint.run(saga, checkpoint, iso);
     });
@@ -285,11 +338,21 @@ class SagaEngineImpl implements SagaEngine {
 
   private capture(hosted: HostedActor): { id: string; snapshot: string; state: string } {
     const snap = hosted.actor.getSnapshot() as AnyMachineSnapshot;
-    return { id: hosted.id, snapshot: JSON.stringify(hosted.actor.getPersistedSnapshot()), state: stateKey(snap) };
+    return {
+      id: hosted.id,
+      snapshot: JSON.stringify(hosted.actor.getPersistedSnapshot()),
+      state: stateKey(snap),
+    };
   }
 
   /** Sends one event to one instance and files its effects; a failure undoes nothing yet (the caller does). */
-  private deliver(id: string, event: ProsaEvent, cause: string, trace: Trace, failKey: number | string): ApplyFailure | undefined {
+  private deliver(
+    id: string,
+    event: ProsaEvent,
+    cause: string,
+    trace: Trace,
+    failKey: number | string,
+  ): ApplyFailure | undefined {
     const ctx: SendContext = { instance: id, cause, trace, index: 0, started: [], timers: new Map() };
     this.ctx = ctx;
     try {
@@ -309,13 +372,19 @@ class SagaEngineImpl implements SagaEngine {
       const fresh = hosted.actor.getSnapshot() as AnyMachineSnapshot;
       if (fresh.status === 'error') {
         this.host.drop(hosted.slot);
-        return new ApplyFailure(failKey, `saga instance ${id} failed to start: ${String((fresh.error as Error)?.message ?? fresh.error)}`);
+        return new ApplyFailure(
+          failKey,
+          `saga instance ${id} failed to start: ${String((fresh.error as Error)?.message ?? fresh.error)}`,
+        );
       }
       withEffectSink(this.sink, () => hosted.actor.send(event));
       const snap = hosted.actor.getSnapshot() as AnyMachineSnapshot;
       if (snap.status === 'error') {
         this.host.drop(hosted.slot);
-        return new ApplyFailure(failKey, `applying ${event.type} to saga instance ${id} failed: ${String((snap.error as Error)?.message ?? snap.error)}`);
+        return new ApplyFailure(
+          failKey,
+          `applying ${event.type} to saga instance ${id} failed: ${String((snap.error as Error)?.message ?? snap.error)}`,
+        );
       }
       const state = stateKey(snap);
       for (const op of ctx.started) if (op.op === 'start') op.state = state;
@@ -328,7 +397,8 @@ class SagaEngineImpl implements SagaEngine {
         }
       }
       if (snap.status === 'done' || snap.hasTag('idle')) {
-        for (const [name, view] of ctx.timers) this.timerOps.push({ op: 'cancel', instance: id, name, timerId: view.timerId });
+        for (const [name, view] of ctx.timers)
+          this.timerOps.push({ op: 'cancel', instance: id, name, timerId: view.timerId });
         this.dirty.delete(hosted.slot);
         this.host.drop(hosted.slot);
         this.timerViews.delete(hosted.slot);
@@ -369,7 +439,10 @@ class SagaEngineImpl implements SagaEngine {
     }
   }
 
-  private tryBatch(messages: readonly RawEvent[], poisoned: ReadonlyMap<number, string>): BatchResult | ApplyFailure {
+  private tryBatch(
+    messages: readonly RawEvent[],
+    poisoned: ReadonlyMap<number, string>,
+  ): BatchResult | ApplyFailure {
     const dead: DeadLetter[] = [];
     const raw = new Map<number, RawEvent>();
     let applied = 0;
@@ -438,13 +511,23 @@ class SagaEngineImpl implements SagaEngine {
   }
 
   fireDueTimers(): number {
-    const due = this.q.dueTimers.all(this.name, this.now()) as { timerId: string; instance: string; name: string; correlationId: string }[];
+    const due = this.q.dueTimers.all(this.name, this.now()) as {
+      timerId: string;
+      instance: string;
+      name: string;
+      correlationId: string;
+    }[];
     if (due.length === 0) return 0;
     const failed = new Map<string, string>();
     for (;;) {
       let failure: ApplyFailure | undefined;
       for (const t of due) {
-        this.timerOps.push({ op: failed.has(t.timerId) ? 'cancel' : 'fired', instance: t.instance, name: t.name, timerId: t.timerId });
+        this.timerOps.push({
+          op: failed.has(t.timerId) ? 'cancel' : 'fired',
+          instance: t.instance,
+          name: t.name,
+          timerId: t.timerId,
+        });
         if (failed.has(t.timerId)) continue;
         const slot = `${KIND}\u0000${t.instance}`;
         // The timer leaves the instance's view before it is delivered: firing it consumes it.
@@ -462,7 +545,10 @@ class SagaEngineImpl implements SagaEngine {
     return due.length;
   }
 
-  private deliverTimer(t: { timerId: string; instance: string; correlationId: string }, event: ProsaEvent): ApplyFailure | undefined {
+  private deliverTimer(
+    t: { timerId: string; instance: string; correlationId: string },
+    event: ProsaEvent,
+  ): ApplyFailure | undefined {
     const trace: Trace = { correlationId: t.correlationId, causationId: t.timerId };
     const failure = this.deliver(t.instance, event, `timer:${t.timerId}`, trace, t.timerId);
     if (failure) return failure;

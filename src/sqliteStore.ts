@@ -74,7 +74,10 @@ export function openDatabase(path: string, options: OpenDatabaseOptions = {}): S
   let db: SqliteDatabase;
   try {
     if (path !== ':memory:' && !options.readonly) mkdirSync(dirname(path), { recursive: true });
-    db = new Database(path, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
+    db = new Database(path, {
+      readonly: options.readonly ?? false,
+      fileMustExist: options.readonly ?? false,
+    });
   } catch (cause) {
     throw new ProsaError(
       'PROSA_SQLITE',
@@ -96,7 +99,9 @@ export function openDatabase(path: string, options: OpenDatabaseOptions = {}): S
 /** Runs a worker's migrations that have not run yet, in order, each once, in one transaction. */
 export function migrate(db: SqliteDatabase, worker: string, migrations: readonly string[]): number {
   const applied = new Set(
-    (db.prepare('SELECT idx FROM prosa_migrations WHERE worker = ?').all(worker) as { idx: number }[]).map((r) => r.idx),
+    (db.prepare('SELECT idx FROM prosa_migrations WHERE worker = ?').all(worker) as { idx: number }[]).map(
+      (r) => r.idx,
+    ),
   );
   const record = db.prepare('INSERT INTO prosa_migrations (worker, idx, applied_at) VALUES (?, ?, ?)');
   let ran = 0;
@@ -106,7 +111,11 @@ export function migrate(db: SqliteDatabase, worker: string, migrations: readonly
       try {
         db.exec(sql);
       } catch (cause) {
-        throw new ProsaError('PROSA_SQLITE', `${worker}: migration ${idx} failed: ${(cause as Error).message}`, { cause });
+        throw new ProsaError(
+          'PROSA_SQLITE',
+          `${worker}: migration ${idx} failed: ${(cause as Error).message}`,
+          { cause },
+        );
       }
       record.run(worker, idx, new Date().toISOString());
       ran++;
@@ -115,7 +124,10 @@ export function migrate(db: SqliteDatabase, worker: string, migrations: readonly
   return ran;
 }
 
-export function readCheckpoint(db: SqliteDatabase, worker: string): { seq: number; version: number } | undefined {
+export function readCheckpoint(
+  db: SqliteDatabase,
+  worker: string,
+): { seq: number; version: number } | undefined {
   return db.prepare('SELECT seq, version FROM prosa_checkpoints WHERE worker = ?').get(worker) as
     | { seq: number; version: number }
     | undefined;
@@ -143,7 +155,9 @@ export function toSqlValue(v: unknown): string | number | bigint | Buffer | Uint
 
 /** The column names of a table, in order. */
 export function tableColumns(db: SqliteDatabase, table: string): string[] {
-  return (db.prepare(`PRAGMA table_info(${quoteIdent(table)})`).all() as { name: string }[]).map((c) => c.name);
+  return (db.prepare(`PRAGMA table_info(${quoteIdent(table)})`).all() as { name: string }[]).map(
+    (c) => c.name,
+  );
 }
 
 export const quoteIdent = (name: string): string => `"${name.replaceAll('"', '""')}"`;

@@ -70,7 +70,11 @@ const pidAlive = (pid: number | null): boolean => {
 };
 
 /** The last sequence of a stream on some subjects: the stream's last when they cover it. */
-export async function lastSeqOnSubjects(jsm: JetStreamManager, stream: string, subjects: readonly string[]): Promise<number> {
+export async function lastSeqOnSubjects(
+  jsm: JetStreamManager,
+  stream: string,
+  subjects: readonly string[],
+): Promise<number> {
   const info = await jsm.streams.info(stream);
   const streamSubjects = info.config.subjects ?? [];
   if (streamSubjects.every((s) => subjects.some((p) => subjectCovers(p, s)))) return info.state.last_seq;
@@ -97,18 +101,27 @@ export async function collectStatus(o: {
   const { db } = o;
   const q = db && {
     checkpoint: db.prepare('SELECT seq FROM prosa_checkpoints WHERE worker = ?').pluck(),
-    worker: db.prepare('SELECT state, pid, live_actors, rate, detail, updated_at FROM prosa_workers WHERE worker = ?'),
+    worker: db.prepare(
+      'SELECT state, pid, live_actors, rate, detail, updated_at FROM prosa_workers WHERE worker = ?',
+    ),
     dead: db.prepare('SELECT count(*) FROM prosa_dead_letters WHERE worker = ?').pluck(),
-    gaps: db.prepare('SELECT from_seq AS "from", to_seq AS "to" FROM prosa_gaps WHERE worker = ? ORDER BY from_seq'),
+    gaps: db.prepare(
+      'SELECT from_seq AS "from", to_seq AS "to" FROM prosa_gaps WHERE worker = ? ORDER BY from_seq',
+    ),
     instances: db.prepare('SELECT count(*) FROM prosa_saga_instances WHERE saga = ?').pluck(),
     outbox: db.prepare('SELECT count(*) FROM prosa_outbox WHERE saga = ? AND published_at IS NULL').pluck(),
-    nextTimeout: db.prepare("SELECT min(due_at) FROM prosa_timers WHERE saga = ? AND status = 'pending'").pluck(),
+    nextTimeout: db
+      .prepare("SELECT min(due_at) FROM prosa_timers WHERE saga = ? AND status = 'pending'")
+      .pluck(),
   };
-  const one = async (def: { name: string; source?: { stream: string; subjects: readonly string[] } }, kind: 'projection' | 'saga') => {
+  const one = async (
+    def: { name: string; source?: { stream: string; subjects: readonly string[] } },
+    kind: 'projection' | 'saga',
+  ) => {
     const options = o.config.workers[def.name];
     const stream = def.source?.stream ?? '';
     const live = o.live?.get(def.name);
-    const checkpoint = live?.checkpoint ?? ((q?.checkpoint.get(def.name) as number | undefined) ?? 0);
+    const checkpoint = live?.checkpoint ?? (q?.checkpoint.get(def.name) as number | undefined) ?? 0;
     const row = q?.worker.get(def.name) as WorkerRow | undefined;
     const fresh = row !== undefined && now() - Date.parse(row.updated_at) < STALE_MS && pidAlive(row.pid);
     let streamLastSeq: number | null = null;

@@ -76,8 +76,17 @@ export function createWorker(o: CreateWorkerOptions): Worker {
   const log = o.log.child({ [o.kind]: name });
   const consumerName = options.consumer ?? name;
   const dlq = createDeadLetterDispatcher({ db, js, worker: name, consumer: consumerName, log });
-  const reporter = createWorkerReporter({ db, worker: name, kind: o.kind, log, now, liveActors: () => engine.liveActors });
-  const recordGap = db.prepare('INSERT OR IGNORE INTO prosa_gaps (worker, from_seq, to_seq, detected_at) VALUES (?, ?, ?, ?)');
+  const reporter = createWorkerReporter({
+    db,
+    worker: name,
+    kind: o.kind,
+    log,
+    now,
+    liveActors: () => engine.liveActors,
+  });
+  const recordGap = db.prepare(
+    'INSERT OR IGNORE INTO prosa_gaps (worker, from_seq, to_seq, detected_at) VALUES (?, ?, ?, ?)',
+  );
   const waiters = new Set<{ seq: number; resolve: () => void; reject: (e: Error) => void }>();
   let consumer: StreamConsumer | undefined;
   let starts = 0;
@@ -150,7 +159,12 @@ export function createWorker(o: CreateWorkerOptions): Worker {
           const started = performance.now();
           const result = engine.applyBatch(messages);
           const last = messages[messages.length - 1];
-          reporter.batch(messages.length, performance.now() - started, last?.info.pending ?? 0, engine.checkpoint);
+          reporter.batch(
+            messages.length,
+            performance.now() - started,
+            last?.info.pending ?? 0,
+            engine.checkpoint,
+          );
           if (result.deadLetters.length > 0) void dlq.kick();
           hooks.afterBatch?.();
           settleWaiters();
@@ -181,7 +195,8 @@ export function createWorker(o: CreateWorkerOptions): Worker {
       dlq.close();
       reporter.stop();
       engine.close();
-      for (const w of waiters) w.reject(new Error(`${o.kind} ${name} stopped at ${engine.checkpoint} before reaching ${w.seq}`));
+      for (const w of waiters)
+        w.reject(new Error(`${o.kind} ${name} stopped at ${engine.checkpoint} before reaching ${w.seq}`));
       waiters.clear();
     },
     waitFor(seq, timeoutMs) {

@@ -77,11 +77,19 @@ export function sagaScenario<E extends ProsaEvent>(
   let engine = start();
   let seq = 0;
   let mark = 0;
-  const outbox = db.prepare('SELECT rowid, body FROM prosa_outbox WHERE saga = ? AND rowid > ? ORDER BY rowid');
+  const outbox = db.prepare(
+    'SELECT rowid, body FROM prosa_outbox WHERE saga = ? AND rowid > ? ORDER BY rowid',
+  );
   const lastRow = db.prepare('SELECT coalesce(max(rowid), 0) FROM prosa_outbox WHERE saga = ?').pluck();
-  const instance = db.prepare('SELECT state FROM prosa_saga_instances WHERE saga = ? AND instance = ?').pluck();
-  const finished = db.prepare('SELECT count(*) FROM prosa_saga_finished WHERE saga = ? AND (? IS NULL OR instance = ?)').pluck();
-  const pendingTimers = db.prepare("SELECT name, due_at AS dueAt FROM prosa_timers WHERE saga = ? AND instance = ? AND status = 'pending' ORDER BY name");
+  const instance = db
+    .prepare('SELECT state FROM prosa_saga_instances WHERE saga = ? AND instance = ?')
+    .pluck();
+  const finished = db
+    .prepare('SELECT count(*) FROM prosa_saga_finished WHERE saga = ? AND (? IS NULL OR instance = ?)')
+    .pluck();
+  const pendingTimers = db.prepare(
+    "SELECT name, due_at AS dueAt FROM prosa_timers WHERE saga = ? AND instance = ? AND status = 'pending' ORDER BY name",
+  );
 
   const apply = (events: WireEvent[]) => {
     for (const e of events) {
@@ -128,7 +136,11 @@ export function sagaScenario<E extends ProsaEvent>(
         data: c.data,
         ...(expected.some((e) => e.aggregateId !== undefined) ? { aggregateId: c.aggregate_id } : {}),
       }));
-      const want = expected.map((e) => ({ type: e.type, data: e.data, ...(e.aggregateId !== undefined ? { aggregateId: e.aggregateId } : {}) }));
+      const want = expected.map((e) => ({
+        type: e.type,
+        data: e.data,
+        ...(e.aggregateId !== undefined ? { aggregateId: e.aggregateId } : {}),
+      }));
       deepStrictEqual(got, want, `${saga.name}: the commands emitted differ from the expected ones`);
       return scenario;
     },
@@ -136,19 +148,31 @@ export function sagaScenario<E extends ProsaEvent>(
       const count = finished.get(saga.name, id ?? null, id ?? null) as number;
       if (count === 0) {
         const state = id ? instance.get(saga.name, id) : undefined;
-        throw new AssertionError({ message: `${saga.name}: expected instance ${id ?? '(any)'} to have finished, but it is ${state ? `live in state ${state}` : 'not started or not finished'}` });
+        throw new AssertionError({
+          message: `${saga.name}: expected instance ${id ?? '(any)'} to have finished, but it is ${state ? `live in state ${state}` : 'not started or not finished'}`,
+        });
       }
       if (id && instance.get(saga.name, id) !== undefined) {
-        throw new AssertionError({ message: `${saga.name}: instance ${id} finished but a new one is live (${instance.get(saga.name, id)})` });
+        throw new AssertionError({
+          message: `${saga.name}: instance ${id} finished but a new one is live (${instance.get(saga.name, id)})`,
+        });
       }
       return scenario;
     },
     expectActive(id) {
-      if (instance.get(saga.name, id) === undefined) throw new AssertionError({ message: `${saga.name}: expected instance ${id} to be live, but there is none` });
+      if (instance.get(saga.name, id) === undefined)
+        throw new AssertionError({
+          message: `${saga.name}: expected instance ${id} to be live, but there is none`,
+        });
       return scenario;
     },
     expectTimeouts(id, expected) {
-      const got = Object.fromEntries((pendingTimers.all(saga.name, id) as { name: string; dueAt: number }[]).map((t) => [t.name, t.dueAt - now]));
+      const got = Object.fromEntries(
+        (pendingTimers.all(saga.name, id) as { name: string; dueAt: number }[]).map((t) => [
+          t.name,
+          t.dueAt - now,
+        ]),
+      );
       const want = Object.fromEntries(Object.entries(expected).map(([k, v]) => [k, parseDuration(v)]));
       deepStrictEqual(got, want, `${saga.name}: pending timeouts of ${id} (ms from now) differ`);
       return scenario;

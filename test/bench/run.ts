@@ -36,5 +36,8 @@ for (const file of files) {
   if (!json) process.stdout.write(`\n## ${name}\n`);
   results[name] = await mod.run({ json, quick });
 }
-if (json) process.stdout.write(`${JSON.stringify({ node: process.version, at: new Date().toISOString(), results }, null, 2)}\n`);
+if (json)
+  process.stdout.write(
+    `${JSON.stringify({ node: process.version, at: new Date().toISOString(), results }, null, 2)}\n`,
+  );
 process.exit(0);

@@ -18,7 +18,10 @@ describe('projection worker on a real nats-server', () => {
   const publish = async (events: readonly (LedgerEvent | string)[]) => {
     const js = jetstream(nc);
     for (const e of events) {
-      await js.publish(typeof e === 'string' ? 'ledger.raw' : `ledger.${e.account}`, typeof e === 'string' ? e : JSON.stringify(e));
+      await js.publish(
+        typeof e === 'string' ? 'ledger.raw' : `ledger.${e.account}`,
+        typeof e === 'string' ? e : JSON.stringify(e),
+      );
     }
   };
   const rows = (path: string) => {
@@ -45,13 +48,26 @@ describe('projection worker on a real nats-server', () => {
       try {
         const jsm = await jetstreamManager(nc);
         await jsm.streams.add({ name: 'LEDGER', subjects: ['ledger.>'] });
-        await publish([{ type: 'Opened', account: 'a' }, { type: 'Deposited', account: 'a', amount: 5 }]);
+        await publish([
+          { type: 'Opened', account: 'a' },
+          { type: 'Deposited', account: 'a', amount: 5 },
+        ]);
         await t.runtime.start();
-        await publish(Array.from({ length: 120 }, (_, i) => ({ type: 'Deposited' as const, account: 'a', amount: i })));
+        await publish(
+          Array.from({ length: 120 }, (_, i) => ({ type: 'Deposited' as const, account: 'a', amount: i })),
+        );
         await t.runtime.caughtUp({ timeoutMs: 10_000 });
         expect(rows(t.sqlitePath)).toEqual([{ id: 'a', balance: 5 + (119 * 120) / 2, events: 122 }]);
         const status = await t.runtime.status();
-        expect(status.projections[0]).toMatchObject({ name: 'ledger', stream: 'LEDGER', consumer: 'ledger', checkpoint: 122, streamLastSeq: 122, lag: 0, deadLettered: 0 });
+        expect(status.projections[0]).toMatchObject({
+          name: 'ledger',
+          stream: 'LEDGER',
+          consumer: 'ledger',
+          checkpoint: 122,
+          streamLastSeq: 122,
+          lag: 0,
+          deadLettered: 0,
+        });
       } finally {
         await t.cleanup();
         const jsm = await jetstreamManager(nc);
@@ -65,7 +81,11 @@ describe('projection worker on a real nats-server', () => {
       const dir = tempDir();
       const jsm = await jetstreamManager(nc);
       await jsm.streams.add({ name: 'LEDGER', subjects: ['ledger.>'] });
-      await publish([{ type: 'Opened', account: 'b' }, 'not json', { type: 'Deposited', account: 'b', amount: 3 }]);
+      await publish([
+        { type: 'Opened', account: 'b' },
+        'not json',
+        { type: 'Deposited', account: 'b', amount: 3 },
+      ]);
       const first = createTestRuntime(server.url, config, { dir });
       await first.runtime.start();
       await first.runtime.caughtUp({ timeoutMs: 10_000 });

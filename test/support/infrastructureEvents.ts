@@ -13,12 +13,16 @@ import {
   makeNetwork,
 } from '../../src/cim/infrastructure.js';
 
-export const link = (from: string, to: string, fromIf = 'eth0', toIf = 'eth0'): Connection => makeConnection(from, fromIf, to, toIf);
+export const link = (from: string, to: string, fromIf = 'eth0', toIf = 'eth0'): Connection =>
+  makeConnection(from, fromIf, to, toIf);
 export const linkId = (from: string, to: string) => connectionId(link(from, to));
 
-export const registered = (id: string) => encodeInfrastructureEvent('ComputeResourceRegistered', { resource: makeComputeResource(id) });
-export const removed = (id: string, reason = 'retired') => encodeInfrastructureEvent('ResourceRemoved', { resource_id: id, reason });
-export const connected = (from: string, to: string) => encodeInfrastructureEvent('ResourcesConnected', { connection: link(from, to) });
+export const registered = (id: string) =>
+  encodeInfrastructureEvent('ComputeResourceRegistered', { resource: makeComputeResource(id) });
+export const removed = (id: string, reason = 'retired') =>
+  encodeInfrastructureEvent('ResourceRemoved', { resource_id: id, reason });
+export const connected = (from: string, to: string) =>
+  encodeInfrastructureEvent('ResourcesConnected', { connection: link(from, to) });
 export const severed = (from: string, to: string, reason = 'cable pulled') =>
   encodeInfrastructureEvent('ConnectionSevered', { connection: link(from, to), reason });
 export const topologyDefined = (...pairs: [string, string][]) =>
@@ -28,13 +32,18 @@ export const topologyDefined = (...pairs: [string, string][]) =>
     connections: pairs.map(([a, b]) => link(a, b)),
   });
 export const interfaceAdded = (resource: string, network: string | null, id = `${resource}-eth0`) =>
-  encodeInfrastructureEvent('InterfaceAdded', { interface: makeInterface(id, resource, { network_id: network }) });
+  encodeInfrastructureEvent('InterfaceAdded', {
+    interface: makeInterface(id, resource, { network_id: network }),
+  });
 
 /** The commands the two shipped sagas emit, as a scenario expects them. */
 export const severConnection = (resource: string, from: string, to: string) => ({
   type: 'SeverConnection',
   aggregateId: resource,
-  data: { connection: { from_resource: from, from_interface: 'eth0', to_resource: to, to_interface: 'eth0' }, reason: 'resource decommissioned' },
+  data: {
+    connection: { from_resource: from, from_interface: 'eth0', to_resource: to, to_interface: 'eth0' },
+    reason: 'resource decommissioned',
+  },
 });
 export const reportStuck = (resource: string, remaining: string[]) => ({
   type: 'ReportStuckDecommission',

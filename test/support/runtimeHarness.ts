@@ -20,14 +20,27 @@ export function tempDir(prefix = 'prosa-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
-export function createTestRuntime(url: string, config: ProsaConfigInput, options: RuntimeOptions & { dir?: string } = {}): TestRuntime {
+export function createTestRuntime(
+  url: string,
+  config: ProsaConfigInput,
+  options: RuntimeOptions & { dir?: string } = {},
+): TestRuntime {
   const dir = options.dir ?? tempDir();
   const sqlitePath = join(dir, 'prosa.db');
   const resolved = resolveConfig(
-    { ...config, nats: { ...config.nats, url }, dataDir: dir, sqlite: { path: sqlitePath }, http: { enabled: false } },
+    {
+      ...config,
+      nats: { ...config.nats, url },
+      dataDir: dir,
+      sqlite: { path: sqlitePath },
+      http: { enabled: false },
+    },
     { env: {} },
   );
-  const runtime = createRuntime(resolved, { log: options.log ?? silentLogger(), ...(options.clock ? { clock: options.clock } : {}) });
+  const runtime = createRuntime(resolved, {
+    log: options.log ?? silentLogger(),
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
   return {
     runtime,
     dir,

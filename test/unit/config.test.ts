@@ -6,7 +6,8 @@ import { loadConfig, resolveConfig } from '../../src/config.js';
 import { ConfigError, ProsaError } from '../../src/errors.js';
 import { ledger } from '../support/fixtures/ledger.js';
 
-const resolve = (input: unknown, env: Record<string, string> = {}) => resolveConfig(input, { env, cwd: '/srv/app' });
+const resolve = (input: unknown, env: Record<string, string> = {}) =>
+  resolveConfig(input, { env, cwd: '/srv/app' });
 const failure = (input: unknown, env: Record<string, string> = {}) => {
   try {
     resolve(input, env);
@@ -38,7 +39,11 @@ describe('configuration', () => {
         discard: 'old',
       });
       expect(c.streams.DLQ).toMatchObject({ mode: 'managed', subjects: ['dlq.>'], maxAge: 7 * 86_400_000 });
-      expect(c.streams.COMMANDS).toMatchObject({ mode: 'managed', retention: 'workqueue', duplicateWindow: 3_600_000 });
+      expect(c.streams.COMMANDS).toMatchObject({
+        mode: 'managed',
+        retention: 'workqueue',
+        duplicateWindow: 3_600_000,
+      });
     });
     it('is frozen', () => {
       expect(Object.isFrozen(c)).toBe(true);
@@ -50,9 +55,22 @@ describe('configuration', () => {
     it('overrides the config', () => {
       const c = resolve(
         { nats: { url: 'nats://config:4222' }, log: { level: 'debug' } },
-        { NATS_URL: 'nats://env:4222', NATS_USER: 'u', NATS_PASSWORD: 'p', PROSA_DB: 'x/db.sqlite', PROSA_DATA_DIR: '/data', LOG_LEVEL: 'warn', NATS_CA: '/ca.pem' },
+        {
+          NATS_URL: 'nats://env:4222',
+          NATS_USER: 'u',
+          NATS_PASSWORD: 'p',
+          PROSA_DB: 'x/db.sqlite',
+          PROSA_DATA_DIR: '/data',
+          LOG_LEVEL: 'warn',
+          NATS_CA: '/ca.pem',
+        },
       );
-      expect(c.nats).toMatchObject({ url: 'nats://env:4222', user: 'u', password: 'p', tls: { ca: '/ca.pem' } });
+      expect(c.nats).toMatchObject({
+        url: 'nats://env:4222',
+        user: 'u',
+        password: 'p',
+        tls: { ca: '/ca.pem' },
+      });
       expect(c.sqlitePath).toBe('/srv/app/x/db.sqlite');
       expect(c.dataDir).toBe('/data');
       expect(c.logLevel).toBe('warn');
@@ -61,8 +79,19 @@ describe('configuration', () => {
 
   describe('when a projection is configured', () => {
     it('gets the default worker options with its own consumer name', () => {
-      const c = resolve({ streams: { LEDGER: { subjects: ['ledger.>'] } }, projections: [ledger], workers: { ledger: { maxActors: 5 } } });
-      expect(c.workers.ledger).toMatchObject({ batch: { maxMessages: 1000, maxWaitMs: 500 }, maxActors: 5, consumer: 'ledger', onError: 'dead-letter', ackWait: 60_000, maxAckPending: 10_000 });
+      const c = resolve({
+        streams: { LEDGER: { subjects: ['ledger.>'] } },
+        projections: [ledger],
+        workers: { ledger: { maxActors: 5 } },
+      });
+      expect(c.workers.ledger).toMatchObject({
+        batch: { maxMessages: 1000, maxWaitMs: 500 },
+        maxActors: 5,
+        consumer: 'ledger',
+        onError: 'dead-letter',
+        ackWait: 60_000,
+        maxAckPending: 10_000,
+      });
     });
   });
 
@@ -71,34 +100,55 @@ describe('configuration', () => {
       const e = failure({ streams: { INFRASTRUCTURE_EVENTS: { duplicateWindow: 'soon' } } });
       expect(e).toBeInstanceOf(ConfigError);
       expect(e.code).toBe('PROSA_CONFIG_INVALID');
-      expect(e.message).toContain('streams.INFRASTRUCTURE_EVENTS.duplicateWindow: expected a duration like "2m", got "soon"');
+      expect(e.message).toContain(
+        'streams.INFRASTRUCTURE_EVENTS.duplicateWindow: expected a duration like "2m", got "soon"',
+      );
     });
     it('names the field for a negative batch size', () => {
-      const e = failure({ streams: { LEDGER: { subjects: ['ledger.>'] } }, projections: [ledger], workers: { ledger: { batch: { maxMessages: -1 } } } });
+      const e = failure({
+        streams: { LEDGER: { subjects: ['ledger.>'] } },
+        projections: [ledger],
+        workers: { ledger: { batch: { maxMessages: -1 } } },
+      });
       expect(e.message).toContain('workers.ledger.batch.maxMessages: must be a positive integer');
     });
     it('names an unknown field', () => {
       expect(failure({ nats: { urll: 'x' } }).message).toContain('nats: unknown field(s) "urll"');
     });
     it('refuses a projection on a stream that is not configured', () => {
-      expect(failure({ projections: [ledger] }).message).toContain('projections.0.source.stream: names stream "LEDGER", which is not in streams');
+      expect(failure({ projections: [ledger] }).message).toContain(
+        'projections.0.source.stream: names stream "LEDGER", which is not in streams',
+      );
     });
     it('refuses workers options for a name that does not exist', () => {
-      expect(failure({ workers: { nope: {} } }).message).toContain('workers.nope: no projection or saga is named "nope"');
+      expect(failure({ workers: { nope: {} } }).message).toContain(
+        'workers.nope: no projection or saga is named "nope"',
+      );
     });
     it('refuses a bad LOG_LEVEL from the environment', () => {
-      expect(failure({}, { LOG_LEVEL: 'loud' }).message).toContain('log.level: must be one of trace, debug, info, warn, error, fatal, silent');
+      expect(failure({}, { LOG_LEVEL: 'loud' }).message).toContain(
+        'log.level: must be one of trace, debug, info, warn, error, fatal, silent',
+      );
     });
     it('refuses maxAckPending not above the batch size', () => {
-      const e = failure({ streams: { LEDGER: { subjects: ['ledger.>'] } }, projections: [ledger], defaults: { batch: { maxMessages: 2000 }, maxAckPending: 1000 } });
-      expect(e.message).toContain('workers.ledger.maxAckPending: must exceed batch.maxMessages (2000), got 1000');
+      const e = failure({
+        streams: { LEDGER: { subjects: ['ledger.>'] } },
+        projections: [ledger],
+        defaults: { batch: { maxMessages: 2000 }, maxAckPending: 1000 },
+      });
+      expect(e.message).toContain(
+        'workers.ledger.maxAckPending: must exceed batch.maxMessages (2000), got 1000',
+      );
     });
   });
 
   describe('when runtime.config.ts is loaded', () => {
     it('loads TypeScript through tsx', async () => {
       const dir = mkdtempSync(join(tmpdir(), 'prosa-config-'));
-      writeFileSync(join(dir, 'runtime.config.ts'), "const port: number = 4333;\nexport default { nats: { url: `nats://127.0.0.1:${port}` } };\n");
+      writeFileSync(
+        join(dir, 'runtime.config.ts'),
+        'const port: number = 4333;\nexport default { nats: { url: "nats://127.0.0.1:" + port } };\n',
+      );
       const c = await loadConfig('runtime.config.ts', { cwd: dir, env: {} });
       expect(c.nats.url).toBe('nats://127.0.0.1:4333');
     });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { sagaScenario } from '../../src/testkit/sagaScenario.js';
 import decommission from '../../sagas/decommission.js';
+import { sagaScenario } from '../../src/testkit/sagaScenario.js';
 import {
   connected,
   linkId,
@@ -47,13 +47,19 @@ describe('decommission saga', () => {
   });
 
   describe('when a resource with no connections is removed', () => {
-    it('finishes without a command', () => scenario().given(registered('r1')).when(removed('r1')).expectCommands([]).expectFinished('r1'));
+    it('finishes without a command', () =>
+      scenario().given(registered('r1')).when(removed('r1')).expectCommands([]).expectFinished('r1'));
   });
 
   describe('when connections come and go while tracking', () => {
     it('severs only the ones still active, including those of a topology', () =>
       scenario()
-        .given(registered('r1'), topologyDefined(['r1', 'r2'], ['r2', 'r3'], ['r4', 'r1']), connected('r1', 'r5'), severed('r1', 'r2'))
+        .given(
+          registered('r1'),
+          topologyDefined(['r1', 'r2'], ['r2', 'r3'], ['r4', 'r1']),
+          connected('r1', 'r5'),
+          severed('r1', 'r2'),
+        )
         .when(removed('r1'))
         .expectCommands([severConnection('r1', 'r1', 'r5'), severConnection('r1', 'r4', 'r1')]));
   });

@@ -3,7 +3,8 @@ import { createProjectionEngine } from '../../src/projectionEngine.js';
 import { openDatabase, type SqliteDatabase } from '../../src/sqliteStore.js';
 import { type LedgerEvent, ledger, ledgerMessages } from '../support/fixtures/ledger.js';
 
-const rows = (db: SqliteDatabase) => db.prepare('SELECT id, balance, open, events FROM accounts ORDER BY id').all();
+const rows = (db: SqliteDatabase) =>
+  db.prepare('SELECT id, balance, open, events FROM accounts ORDER BY id').all();
 const open = (account: string): LedgerEvent => ({ type: 'Opened', account });
 const deposit = (account: string, amount: number): LedgerEvent => ({ type: 'Deposited', account, amount });
 
@@ -12,7 +13,9 @@ describe('projection engine', () => {
     it('writes one row per entity and the checkpoint in one transaction', () => {
       const db = openDatabase(':memory:');
       const engine = createProjectionEngine(ledger, db);
-      const result = engine.applyBatch(ledgerMessages([open('a'), deposit('a', 5), open('b'), deposit('a', 2)]));
+      const result = engine.applyBatch(
+        ledgerMessages([open('a'), deposit('a', 5), open('b'), deposit('a', 2)]),
+      );
       expect(result).toEqual({ applied: 4, skipped: 0, deadLetters: [], checkpoint: 4 });
       expect(rows(db)).toEqual([
         { id: 'a', balance: 7, open: 1, events: 3 },
@@ -57,7 +60,9 @@ describe('projection engine', () => {
     it('passivates the least recently used and restores it from its snapshot, also within one batch', () => {
       const db = openDatabase(':memory:');
       const engine = createProjectionEngine(ledger, db, { maxActors: 1 });
-      engine.applyBatch(ledgerMessages([open('a'), open('b'), deposit('a', 3), deposit('b', 4), deposit('a', 1)]));
+      engine.applyBatch(
+        ledgerMessages([open('a'), open('b'), deposit('a', 3), deposit('b', 4), deposit('a', 1)]),
+      );
       expect(engine.liveActors).toBe(1);
       engine.applyBatch(ledgerMessages([deposit('b', 10)], 6));
       expect(rows(db)).toEqual([
@@ -75,9 +80,9 @@ describe('projection engine', () => {
       expect(result.deadLetters).toEqual([{ seq: 2, subject: 'ledger.raw', reason: 'body is not JSON' }]);
       expect(result.checkpoint).toBe(3);
       expect(rows(db)).toEqual([{ id: 'a', balance: 2, open: 1, events: 2 }]);
-      expect(db.prepare('SELECT stream_seq, reason, CAST(body AS TEXT) AS body FROM prosa_dead_letters').all()).toEqual([
-        { stream_seq: 2, reason: 'body is not JSON', body: 'not json' },
-      ]);
+      expect(
+        db.prepare('SELECT stream_seq, reason, CAST(body AS TEXT) AS body FROM prosa_dead_letters').all(),
+      ).toEqual([{ stream_seq: 2, reason: 'body is not JSON', body: 'not json' }]);
     });
   });
 
@@ -86,7 +91,13 @@ describe('projection engine', () => {
       const db = openDatabase(':memory:');
       const engine = createProjectionEngine(ledger, db);
       const result = engine.applyBatch(
-        ledgerMessages([open('a'), deposit('a', 5), { type: 'Explode', account: 'a' }, deposit('a', 1), open('b')]),
+        ledgerMessages([
+          open('a'),
+          deposit('a', 5),
+          { type: 'Explode', account: 'a' },
+          deposit('a', 1),
+          open('b'),
+        ]),
       );
       expect(result.deadLetters).toHaveLength(1);
       expect(result.deadLetters[0]).toMatchObject({ seq: 3 });
@@ -113,7 +124,9 @@ describe('projection engine', () => {
     it('feeds it to each of their actors', () => {
       const db = openDatabase(':memory:');
       const engine = createProjectionEngine(ledger, db);
-      engine.applyBatch(ledgerMessages([open('a'), open('b'), { type: 'Transferred', account: 'a', to: 'b', amount: 3 }]));
+      engine.applyBatch(
+        ledgerMessages([open('a'), open('b'), { type: 'Transferred', account: 'a', to: 'b', amount: 3 }]),
+      );
       expect(rows(db)).toEqual([
         { id: 'a', balance: -3, open: 1, events: 2 },
         { id: 'b', balance: 3, open: 1, events: 2 },

@@ -1,10 +1,14 @@
 import { describe, it } from 'vitest';
-import { sagaScenario } from '../../src/testkit/sagaScenario.js';
 import provisioning from '../../sagas/provisioning.js';
+import { sagaScenario } from '../../src/testkit/sagaScenario.js';
 import { interfaceAdded, registered, removed } from '../support/infrastructureEvents.js';
 
 const scenario = () => sagaScenario(provisioning);
-const applyBaseline = (resource: string, network: string) => ({ type: 'ApplyBaselinePolicy', aggregateId: resource, data: { resource_id: resource, network_id: network } });
+const applyBaseline = (resource: string, network: string) => ({
+  type: 'ApplyBaselinePolicy',
+  aggregateId: resource,
+  data: { resource_id: resource, network_id: network },
+});
 const decommissionResource = (resource: string) => ({
   type: 'DecommissionResource',
   aggregateId: resource,
@@ -13,9 +17,15 @@ const decommissionResource = (resource: string) => ({
 
 describe('provisioning saga', () => {
   describe('when a resource is registered', () => {
-    it('starts an instance with a 15 minute timeout', () => scenario().when(registered('r1')).expectActive('r1').expectTimeouts('r1', { deadline: '15m' }));
+    it('starts an instance with a 15 minute timeout', () =>
+      scenario().when(registered('r1')).expectActive('r1').expectTimeouts('r1', { deadline: '15m' }));
     it('changes nothing when registered again while live', () =>
-      scenario().given(registered('r1')).advance('10m').when(registered('r1')).expectCommands([]).expectTimeouts('r1', { deadline: '5m' }));
+      scenario()
+        .given(registered('r1'))
+        .advance('10m')
+        .when(registered('r1'))
+        .expectCommands([])
+        .expectTimeouts('r1', { deadline: '5m' }));
   });
 
   describe('when an interface on a network is added in time', () => {
@@ -30,12 +40,21 @@ describe('provisioning saga', () => {
 
   describe('when nothing happens for 15 minutes', () => {
     it('emits DecommissionResource and finishes', () =>
-      scenario().given(registered('r1')).advance('15m').expectCommands([decommissionResource('r1')]).expectFinished('r1'));
+      scenario()
+        .given(registered('r1'))
+        .advance('15m')
+        .expectCommands([decommissionResource('r1')])
+        .expectFinished('r1'));
   });
 
   describe('when the resource is removed first', () => {
     it('finishes silently and cancels the timeout', () =>
-      scenario().given(registered('r1')).when(removed('r1')).advance('1h').expectCommands([]).expectFinished('r1'));
+      scenario()
+        .given(registered('r1'))
+        .when(removed('r1'))
+        .advance('1h')
+        .expectCommands([])
+        .expectFinished('r1'));
   });
 
   describe('when the resource is registered again after finishing', () => {

@@ -1,12 +1,16 @@
 // Pins down how a live actor's effect actions come out before the saga engine depends on it
 // (STYLE "open point"): actions queued by enqueueActions, and exit actions when a final state is entered.
-import { createActor, enqueueActions, setup } from 'xstate';
+
 import { describe, expect, it } from 'vitest';
+import { createActor, enqueueActions, setup } from 'xstate';
 import { type EffectSink, sagaActions, withEffectSink } from '../../src/saga.js';
 
 type Ev = { type: 'go'; n: number } | { type: 'finish' };
 
-const machine = setup({ types: { events: {} as Ev, context: {} as { n: number } }, actions: { ...sagaActions } }).createMachine({
+const machine = setup({
+  types: { events: {} as Ev, context: {} as { n: number } },
+  actions: { ...sagaActions },
+}).createMachine({
   initial: 'waiting',
   context: { n: 0 },
   states: {
@@ -17,13 +21,20 @@ const machine = setup({ types: { events: {} as Ev, context: {} as { n: number } 
         go: {
           actions: enqueueActions(({ event, enqueue }) => {
             if (event.type !== 'go') return;
-            for (let i = 0; i < event.n; i++) enqueue({ type: 'emitCommand', params: { type: 'Cmd', aggregateId: `a${i}`, data: { i } } });
+            for (let i = 0; i < event.n; i++)
+              enqueue({ type: 'emitCommand', params: { type: 'Cmd', aggregateId: `a${i}`, data: { i } } });
           }),
         },
-        finish: { target: 'done', actions: { type: 'emitCommand', params: { type: 'Last', aggregateId: 'a', data: null } } },
+        finish: {
+          target: 'done',
+          actions: { type: 'emitCommand', params: { type: 'Last', aggregateId: 'a', data: null } },
+        },
       },
     },
-    done: { type: 'final', entry: { type: 'emitCommand', params: { type: 'Entered', aggregateId: 'a', data: null } } },
+    done: {
+      type: 'final',
+      entry: { type: 'emitCommand', params: { type: 'Entered', aggregateId: 'a', data: null } },
+    },
   },
 });
 
