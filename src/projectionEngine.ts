@@ -359,10 +359,15 @@ class ProjectionEngineImpl implements ProjectionEngine {
 const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 /** Runs a projection over a SQLite database (migrating its schema first). */
-export function createProjectionEngine(
-  definition: ProjectionDefinition<ProsaEvent, string>,
+export function createProjectionEngine<E extends ProsaEvent, K extends string>(
+  definition: ProjectionDefinition<E, K>,
   db: SqliteDatabase,
   options: ProjectionEngineOptions = {},
 ): ProjectionEngine {
-  return new ProjectionEngineImpl(definition, db, options);
+  // The engine hands `keys` and the machines only what `decode` returned, so E is kept end to end.
+  return new ProjectionEngineImpl(
+    definition as unknown as ProjectionDefinition<ProsaEvent, string>,
+    db,
+    options,
+  );
 }

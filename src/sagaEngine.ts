@@ -586,10 +586,11 @@ class SagaEngineImpl implements SagaEngine {
   }
 }
 
-export function createSagaEngine(
-  definition: SagaDefinition<ProsaEvent, string, string>,
+export function createSagaEngine<E extends ProsaEvent, T extends string, C extends string>(
+  definition: SagaDefinition<E, T, C>,
   db: SqliteDatabase,
   options: SagaEngineOptions = {},
 ): SagaEngine {
-  return new SagaEngineImpl(definition, db, options);
+  // The engine hands `correlate`, `trace` and the machine only what `decode` returned.
+  return new SagaEngineImpl(definition as unknown as SagaDefinition<ProsaEvent, string, string>, db, options);
 }

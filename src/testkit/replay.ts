@@ -39,8 +39,8 @@ export interface ReplayResult {
  * Runs `messages` (in stream order, seq ascending) through the engine following `plan`; after the
  * plan's steps, the rest is delivered in batches of the last size, until everything is applied.
  */
-export function replay(
-  definition: ProjectionDefinition<ProsaEvent, string>,
+export function replay<E extends ProsaEvent, K extends string>(
+  definition: ProjectionDefinition<E, K>,
   messages: readonly RawEvent[],
   plan: DeliveryPlan,
   db: SqliteDatabase = openDatabase(':memory:'),
@@ -99,8 +99,8 @@ export function replay(
 }
 
 /** A single clean pass: every message once, in one batch per `batchSize`. */
-export function cleanReplay(
-  definition: ProjectionDefinition<ProsaEvent, string>,
+export function cleanReplay<E extends ProsaEvent, K extends string>(
+  definition: ProjectionDefinition<E, K>,
   messages: readonly RawEvent[],
   batchSize = 1_000,
 ): ReplayResult {

@@ -44,8 +44,8 @@ export interface SagaReplayResult {
   checkpoint: number;
 }
 
-export function replaySaga(
-  saga: SagaDefinition<ProsaEvent, string, string>,
+export function replaySaga<E extends ProsaEvent, T extends string, C extends string>(
+  saga: SagaDefinition<E, T, C>,
   messages: readonly RawEvent[],
   advances: readonly ClockAdvance[],
   plan: SagaReplayPlan,

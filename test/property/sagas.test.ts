@@ -2,7 +2,8 @@ import { fc, test } from '@fast-check/vitest';
 import { describe, expect } from 'vitest';
 import decommission from '../../sagas/decommission.js';
 import provisioning from '../../sagas/provisioning.js';
-import type { ProsaEvent, RawEvent } from '../../src/projection.js';
+import type { InfrastructureEvent } from '../../src/cim/infrastructure.js';
+import type { RawEvent } from '../../src/projection.js';
 import type { SagaDefinition } from '../../src/saga.js';
 import { type ClockAdvance, replaySaga, type SagaDeliveryStep } from '../../src/testkit/sagaReplay.js';
 import { infrastructureEventSequence } from '../support/cimEvents.js';
@@ -130,7 +131,7 @@ const scenario = fc
 const sorted = (m: Map<string, string>) => [...m.entries()].sort(([a], [b]) => (a < b ? -1 : 1));
 
 function checkAgainstCleanPass(
-  saga: SagaDefinition<ProsaEvent, string, string>,
+  saga: SagaDefinition<InfrastructureEvent, string, string>,
   events: RawEvent[],
   advances: ClockAdvance[],
   steps: SagaDeliveryStep[],
@@ -155,13 +156,7 @@ describe('sagas under faults', () => {
         'any batching, redelivery, crash point (also between commit, publish and mark-done) and passivation emits the commands of a clean pass, each once',
         ({ events, steps, maxActors, advances }) => {
           const wire = events.wire ?? encode(events.described ?? []);
-          checkAgainstCleanPass(
-            saga as unknown as SagaDefinition<ProsaEvent, string, string>,
-            wire,
-            advances,
-            steps,
-            maxActors,
-          );
+          checkAgainstCleanPass(saga, wire, advances, steps, maxActors);
         },
       );
     });
