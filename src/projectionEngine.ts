@@ -13,6 +13,15 @@
  */
 import type { AnyActorRef, AnyMachineSnapshot } from 'xstate';
 import { type ActorHost, createActorHost, type HostedActor } from './actorHost.js';
+import {
+  ApplyFailure,
+  applyBatchWith,
+  attemptBatch,
+  type BatchPolicy,
+  type BatchResult,
+  type DeadLetter,
+  errorText,
+} from './batchLoop.js';
 import type { EntityDefinition, ProjectionDefinition, ProsaEvent, RawEvent, Row } from './projection.js';
 import {
   migrate,
@@ -24,33 +33,15 @@ import {
 } from './sqliteStore.js';
 import { subjectMatcher } from './subjects.js';
 
-/** What happened to one message (STYLE 10: outcomes are values, mapped to acks in one place). */
-export type MessageOutcome =
-  | { kind: 'applied' }
-  | { kind: 'skipped'; reason: 'at-or-below-checkpoint' | 'subject-not-consumed' | 'no-entity' }
-  | { kind: 'dead-letter'; reason: string };
-
-export interface DeadLetter {
-  readonly seq: number;
-  readonly subject: string;
-  readonly reason: string;
-}
-
-export interface BatchResult {
-  applied: number;
-  skipped: number;
-  deadLetters: DeadLetter[];
-  /** The checkpoint after the commit: every message up to it may be acked. */
-  checkpoint: number;
-  /** Set when `onError: 'stop'` stopped at a bad message: it and what follows were not applied. */
-  stoppedAt?: DeadLetter;
-}
+export type { BatchResult, DeadLetter } from './batchLoop.js';
 
 export interface ProjectionEngineOptions {
   /** @default 10_000 */
   maxActors?: number;
   /** @default 'dead-letter' */
   onError?: 'dead-letter' | 'stop';
+  /** Decides what a bad message does (overrides `onError`), and which the operator skipped. */
+  policy?: BatchPolicy;
   /** The stream the messages come from (recorded with dead letters). */
   stream?: string;
   /** Injectable clock for bookkeeping times. @default Date.now */
@@ -87,20 +78,13 @@ interface PendingWrite {
 const defaultRow = (snapshot: AnyMachineSnapshot): Row | null =>
   snapshot.hasTag('no-row') ? null : (snapshot.context as Row);
 
-class ApplyFailure {
-  constructor(
-    readonly seq: number,
-    readonly reason: string,
-  ) {}
-}
-
 class ProjectionEngineImpl implements ProjectionEngine {
   readonly name: string;
   checkpoint = 0;
   private readonly host: ActorHost;
   private readonly writers = new Map<string, EntityWriter>();
   private readonly consumes: (subject: string) => boolean;
-  private readonly onError: 'dead-letter' | 'stop';
+  private readonly policy: BatchPolicy;
   private readonly stream: string;
   private readonly now: () => number;
   private readonly stmt;
@@ -120,7 +104,8 @@ class ProjectionEngineImpl implements ProjectionEngine {
     options: ProjectionEngineOptions,
   ) {
     this.name = definition.name;
-    this.onError = options.onError ?? 'dead-letter';
+    const onError = options.onError ?? 'dead-letter';
+    this.policy = options.policy ?? { verdict: () => onError };
     this.stream = options.stream ?? definition.source.stream;
     this.now = options.now ?? Date.now;
     this.consumes = subjectMatcher(definition.source.subjects);
@@ -236,14 +221,38 @@ class ProjectionEngineImpl implements ProjectionEngine {
   }
 
   applyBatch(messages: readonly RawEvent[]): BatchResult {
-    const poisoned = new Map<number, string>();
-    for (;;) {
-      const outcome = this.tryBatch(messages, poisoned);
-      if (!(outcome instanceof ApplyFailure)) return outcome;
-      // Undo the batch in memory: the touched actors come back from their committed snapshots.
-      this.discardBatch();
-      poisoned.set(outcome.seq, outcome.reason);
+    const attempt = applyBatchWith(
+      (poisoned) =>
+        attemptBatch(messages, this.checkpoint, this.consumes, poisoned, this.policy, this.applyOne),
+      () => this.discardBatch(),
+    );
+    if (attempt.checkpoint !== this.checkpoint || this.dirty.size > 0 || this.pending.size > 0) {
+      try {
+        this.commit(
+          this.dirty.values(),
+          this.pending.values(),
+          attempt.dead,
+          attempt.raw,
+          attempt.checkpoint,
+        );
+      } catch (e) {
+        // A failed commit (disk full, busy past the timeout) leaves SQLite as it was: forget the
+        // in-memory changes too, and let the caller retry from the checkpoint.
+        this.discardBatch();
+        throw e;
+      }
     }
+    this.dirty.clear();
+    this.pending.clear();
+    this.checkpoint = attempt.checkpoint;
+    const result: BatchResult = {
+      applied: attempt.applied,
+      skipped: attempt.skipped,
+      deadLetters: attempt.dead,
+      checkpoint: attempt.checkpoint,
+    };
+    if (attempt.stoppedAt) result.stoppedAt = attempt.stoppedAt;
+    return result;
   }
 
   private discardBatch(): void {
@@ -253,92 +262,37 @@ class ProjectionEngineImpl implements ProjectionEngine {
     this.pending.clear();
   }
 
-  private tryBatch(
-    messages: readonly RawEvent[],
-    poisoned: ReadonlyMap<number, string>,
-  ): BatchResult | ApplyFailure {
-    const dead: DeadLetter[] = [];
-    const raw = new Map<number, RawEvent>();
-    let applied = 0;
-    let skipped = 0;
-    let checkpoint = this.checkpoint;
-    let stoppedAt: DeadLetter | undefined;
+  /** Decodes one message and feeds it to the actor of each key it concerns. */
+  private readonly applyOne = (msg: RawEvent): string | ApplyFailure | undefined => {
     const { definition, host, dirty } = this;
-
-    for (const msg of messages) {
-      if (msg.seq <= checkpoint) {
-        skipped++;
-        continue;
-      }
-      if (!this.consumes(msg.subject)) {
-        checkpoint = msg.seq;
-        skipped++;
-        continue;
-      }
-      let reason = poisoned.get(msg.seq);
-      if (reason === undefined) {
-        let keys: ReturnType<typeof definition.keys> | undefined;
-        let event: ProsaEvent | undefined;
-        try {
-          event = definition.decode(msg);
-          keys = definition.keys(event);
-        } catch (e) {
-          reason = (e as Error).message || String(e);
-        }
-        if (keys && event) {
-          for (const [kind, id] of keys) {
-            let hosted: HostedActor;
-            try {
-              hosted = host.get(kind, id);
-            } catch (e) {
-              return new ApplyFailure(
-                msg.seq,
-                `cannot start the ${kind} actor ${id}: ${(e as Error).message}`,
-              );
-            }
-            hosted.actor.send(event);
-            const snap = hosted.actor.getSnapshot() as AnyMachineSnapshot;
-            if (snap.status === 'error') {
-              host.drop(hosted.slot);
-              return new ApplyFailure(
-                msg.seq,
-                `applying ${event.type} to ${kind} ${id} failed: ${errorText(snap.error)}`,
-              );
-            }
-            dirty.set(hosted.slot, hosted);
-          }
-          applied++;
-          checkpoint = msg.seq;
-          continue;
-        }
-      }
-      const letter: DeadLetter = { seq: msg.seq, subject: msg.subject, reason: reason ?? 'unknown' };
-      if (this.onError === 'stop') {
-        stoppedAt = letter;
-        break;
-      }
-      dead.push(letter);
-      raw.set(msg.seq, msg);
-      checkpoint = msg.seq;
+    let keys: ReturnType<typeof definition.keys>;
+    let event: ProsaEvent;
+    try {
+      event = definition.decode(msg);
+      keys = definition.keys(event);
+    } catch (e) {
+      return errorText(e) || 'decode failed';
     }
-
-    if (checkpoint !== this.checkpoint || dirty.size > 0 || this.pending.size > 0) {
+    for (const [kind, id] of keys) {
+      let hosted: HostedActor;
       try {
-        this.commit(dirty.values(), this.pending.values(), dead, raw, checkpoint);
+        hosted = host.get(kind, id);
       } catch (e) {
-        // A failed commit (disk full, busy past the timeout) leaves SQLite as it was: forget the
-        // in-memory changes too, and let the caller retry from the checkpoint.
-        this.discardBatch();
-        throw e;
+        return new ApplyFailure(msg.seq, `cannot start the ${kind} actor ${id}: ${errorText(e)}`);
       }
+      hosted.actor.send(event);
+      const snap = hosted.actor.getSnapshot() as AnyMachineSnapshot;
+      if (snap.status === 'error') {
+        host.drop(hosted.slot);
+        return new ApplyFailure(
+          msg.seq,
+          `applying ${event.type} to ${kind} ${id} failed: ${errorText(snap.error)}`,
+        );
+      }
+      dirty.set(hosted.slot, hosted);
     }
-    dirty.clear();
-    this.pending.clear();
-    this.checkpoint = checkpoint;
-    const result: BatchResult = { applied, skipped, deadLetters: dead, checkpoint };
-    if (stoppedAt) result.stoppedAt = stoppedAt;
-    return result;
-  }
+    return undefined;
+  };
 
   passivateAll(): void {
     this.host.clear();
@@ -355,8 +309,6 @@ class ProjectionEngineImpl implements ProjectionEngine {
     this.host.clear();
   }
 }
-
-const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 /** Runs a projection over a SQLite database (migrating its schema first). */
 export function createProjectionEngine<E extends ProsaEvent, K extends string>(

@@ -15,9 +15,17 @@
 import { v5 as uuidv5 } from 'uuid';
 import type { AnyMachineSnapshot } from 'xstate';
 import { type ActorHost, createActorHost, type HostedActor } from './actorHost.js';
+import {
+  ApplyFailure,
+  applyBatchWith,
+  attemptBatch,
+  type BatchPolicy,
+  type BatchResult,
+  type DeadLetter,
+  errorText,
+} from './batchLoop.js';
 import { parseDuration } from './duration.js';
 import type { ProsaEvent, RawEvent } from './projection.js';
-import type { BatchResult, DeadLetter } from './projectionEngine.js';
 import { cimTrace, type EffectSink, type SagaDefinition, type Trace, withEffectSink } from './saga.js';
 import { readCheckpoint, type SqliteDatabase } from './sqliteStore.js';
 import { subjectMatcher } from './subjects.js';
@@ -40,6 +48,8 @@ export interface SagaEngineOptions {
   maxActors?: number;
   /** @default 'dead-letter' */
   onError?: 'dead-letter' | 'stop';
+  /** Decides what a bad message does (overrides `onError`), and which the operator skipped. */
+  policy?: BatchPolicy;
   stream?: string;
   /** Injectable clock: timer due times and command timestamps. @default Date.now */
   now?: () => number;
@@ -97,13 +107,6 @@ interface SendContext {
   timers: Map<string, TimerView>;
 }
 
-class ApplyFailure {
-  constructor(
-    readonly key: number | string,
-    readonly reason: string,
-  ) {}
-}
-
 const KIND = 'instance';
 const stateKey = (s: AnyMachineSnapshot) => JSON.stringify(s.value);
 
@@ -115,7 +118,7 @@ class SagaEngineImpl implements SagaEngine {
   private readonly trace: (e: ProsaEvent) => Trace;
   private readonly durations = new Map<string, number>();
   private readonly now: () => number;
-  private readonly onError: 'dead-letter' | 'stop';
+  private readonly policy: BatchPolicy;
   private readonly stream: string;
   private readonly retentionMs: number;
   private readonly q;
@@ -143,7 +146,8 @@ class SagaEngineImpl implements SagaEngine {
   ) {
     this.name = definition.name;
     this.now = options.now ?? Date.now;
-    this.onError = options.onError ?? 'dead-letter';
+    const onError = options.onError ?? 'dead-letter';
+    this.policy = options.policy ?? { verdict: () => onError };
     this.stream = options.stream ?? definition.source.stream;
     this.retentionMs = options.finishedRetentionMs ?? 7 * 86_400_000;
     this.consumes = subjectMatcher(definition.source.subjects);
@@ -372,10 +376,7 @@ class SagaEngineImpl implements SagaEngine {
       const fresh = hosted.actor.getSnapshot() as AnyMachineSnapshot;
       if (fresh.status === 'error') {
         this.host.drop(hosted.slot);
-        return new ApplyFailure(
-          failKey,
-          `saga instance ${id} failed to start: ${String((fresh.error as Error)?.message ?? fresh.error)}`,
-        );
+        return new ApplyFailure(failKey, `saga instance ${id} failed to start: ${errorText(fresh.error)}`);
       }
       withEffectSink(this.sink, () => hosted.actor.send(event));
       const snap = hosted.actor.getSnapshot() as AnyMachineSnapshot;
@@ -383,7 +384,7 @@ class SagaEngineImpl implements SagaEngine {
         this.host.drop(hosted.slot);
         return new ApplyFailure(
           failKey,
-          `applying ${event.type} to saga instance ${id} failed: ${String((snap.error as Error)?.message ?? snap.error)}`,
+          `applying ${event.type} to saga instance ${id} failed: ${errorText(snap.error)}`,
         );
       }
       const state = stateKey(snap);
@@ -430,74 +431,41 @@ class SagaEngineImpl implements SagaEngine {
   }
 
   applyBatch(messages: readonly RawEvent[]): BatchResult {
-    const poisoned = new Map<number, string>();
-    for (;;) {
-      const outcome = this.tryBatch(messages, poisoned);
-      if (!(outcome instanceof ApplyFailure)) return outcome;
-      this.discardBatch();
-      poisoned.set(outcome.key as number, outcome.reason);
-    }
-  }
-
-  private tryBatch(
-    messages: readonly RawEvent[],
-    poisoned: ReadonlyMap<number, string>,
-  ): BatchResult | ApplyFailure {
-    const dead: DeadLetter[] = [];
-    const raw = new Map<number, RawEvent>();
-    let applied = 0;
-    let skipped = 0;
-    let checkpoint = this.checkpoint;
-    let stoppedAt: DeadLetter | undefined;
-    const { definition } = this;
-
-    for (const msg of messages) {
-      if (msg.seq <= checkpoint) {
-        skipped++;
-        continue;
-      }
-      if (!this.consumes(msg.subject)) {
-        checkpoint = msg.seq;
-        skipped++;
-        continue;
-      }
-      let reason = poisoned.get(msg.seq);
-      if (reason === undefined) {
-        let event: ProsaEvent | undefined;
-        let ids: readonly string[] | undefined;
-        let trace: Trace | undefined;
-        try {
-          event = definition.decode(msg);
-          ids = definition.correlate(event);
-          trace = this.trace(event);
-        } catch (e) {
-          reason = (e as Error).message || String(e);
-        }
-        if (event && ids && trace) {
-          const cause = `${this.stream}:${msg.seq}`;
-          for (const id of ids) {
-            const failure = this.deliver(id, event, cause, trace, msg.seq);
-            if (failure) return failure;
-          }
-          applied++;
-          checkpoint = msg.seq;
-          continue;
-        }
-      }
-      const letter: DeadLetter = { seq: msg.seq, subject: msg.subject, reason: reason ?? 'unknown' };
-      if (this.onError === 'stop') {
-        stoppedAt = letter;
-        break;
-      }
-      dead.push(letter);
-      raw.set(msg.seq, msg);
-      checkpoint = msg.seq;
-    }
-    this.commitBatch(checkpoint, dead, raw);
-    const result: BatchResult = { applied, skipped, deadLetters: dead, checkpoint };
-    if (stoppedAt) result.stoppedAt = stoppedAt;
+    const attempt = applyBatchWith(
+      (poisoned) =>
+        attemptBatch(messages, this.checkpoint, this.consumes, poisoned, this.policy, this.applyOne),
+      () => this.discardBatch(),
+    );
+    this.commitBatch(attempt.checkpoint, attempt.dead, attempt.raw);
+    const result: BatchResult = {
+      applied: attempt.applied,
+      skipped: attempt.skipped,
+      deadLetters: attempt.dead,
+      checkpoint: attempt.checkpoint,
+    };
+    if (attempt.stoppedAt) result.stoppedAt = attempt.stoppedAt;
     return result;
   }
+
+  /** Decodes one message and delivers it to each instance it belongs to. */
+  private readonly applyOne = (msg: RawEvent): string | ApplyFailure | undefined => {
+    let event: ProsaEvent;
+    let ids: readonly string[];
+    let trace: Trace;
+    try {
+      event = this.definition.decode(msg);
+      ids = this.definition.correlate(event);
+      trace = this.trace(event);
+    } catch (e) {
+      return errorText(e) || 'decode failed';
+    }
+    const cause = `${this.stream}:${msg.seq}`;
+    for (const id of ids) {
+      const failure = this.deliver(id, event, cause, trace, msg.seq);
+      if (failure) return failure;
+    }
+    return undefined;
+  };
 
   private commitBatch(checkpoint: number, dead: DeadLetter[], raw: Map<number, RawEvent>): void {
     try {
