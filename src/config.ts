@@ -79,6 +79,14 @@ const workerSchema = z
     onError: z
       .enum(['dead-letter', 'stop'], { error: 'must be "dead-letter" or "stop"' })
       .default('dead-letter'),
+    /** Tries of a bad event, with exponential backoff from `backoff`, before `onError` applies. @default { attempts: 0, backoff: '1s' } */
+    retries: z
+      .object({
+        attempts: z.number().int().min(0, 'must be 0 or more').default(0),
+        backoff: duration('"1s"').default(1_000),
+      })
+      .strict()
+      .prefault({}),
     /** What a gap (messages dropped by the stream's limits before they were applied) does. @default 'continue' */
     onGap: z.enum(['continue', 'stop'], { error: 'must be "continue" or "stop"' }).default('continue'),
     /** Must exceed the worst batch time. @default '60s' */

@@ -19,18 +19,18 @@ export interface ProjectionWorkerOptions {
 
 export function createProjectionWorker(o: ProjectionWorkerOptions): Worker {
   const now = o.now ?? Date.now;
-  const engine = createProjectionEngine(o.definition, o.db, {
-    maxActors: o.options.maxActors,
-    onError: o.options.onError,
-    stream: o.definition.source.stream,
-    now,
-  });
   return createWorker({
+    ...o,
     kind: 'projection',
     name: o.definition.name,
     source: o.definition.source,
-    engine,
-    ...o,
+    engine: (policy) =>
+      createProjectionEngine(o.definition, o.db, {
+        maxActors: o.options.maxActors,
+        policy,
+        stream: o.definition.source.stream,
+        now,
+      }),
     now,
   });
 }

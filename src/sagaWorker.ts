@@ -4,6 +4,7 @@
  * done on the ack) and the scheduler that fires its due timers.
  */
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
+import type { BatchPolicy } from './batchLoop.js';
 import type { WorkerOptions } from './config.js';
 import type { Logger } from './logger.js';
 import { createOutboxDispatcher } from './outbox.js';
@@ -34,9 +35,14 @@ export function createSagaWorker(o: SagaWorkerOptions): Worker {
   const { definition, options, db, js } = o;
   const now = o.now ?? Date.now;
   const log = o.log.child({ saga: definition.name });
+  // The worker decides what a bad event does; the timers below need the engine before the worker exists.
+  let workerPolicy: BatchPolicy | undefined;
   const engine = createSagaEngine(definition, db, {
     maxActors: options.maxActors,
-    onError: options.onError,
+    policy: {
+      verdict: (letter) => workerPolicy?.verdict?.(letter) ?? options.onError,
+      skipped: (seq) => workerPolicy?.skipped?.(seq),
+    },
     stream: definition.source.stream,
     now,
     timeouts: options.timeouts,
@@ -77,7 +83,10 @@ export function createSagaWorker(o: SagaWorkerOptions): Worker {
     kind: 'saga',
     name: definition.name,
     source: definition.source,
-    engine,
+    engine: (policy) => {
+      workerPolicy = policy;
+      return engine;
+    },
     options,
     db,
     js,

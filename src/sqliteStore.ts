@@ -56,6 +56,20 @@ const BOOKKEEPING = [
      detected_at TEXT NOT NULL,
      PRIMARY KEY (worker, from_seq)
    )`,
+  // A worker paused by an operator (no pid) or by a rebuild (its pid: stale when that process died).
+  `CREATE TABLE IF NOT EXISTS prosa_pauses (
+     worker TEXT PRIMARY KEY,
+     reason TEXT NOT NULL,
+     by_pid INTEGER,
+     paused_at TEXT NOT NULL
+   )`,
+  // Messages an operator told a worker to skip (`prosa skip`); they are dead-lettered with this reason.
+  `CREATE TABLE IF NOT EXISTS prosa_skips (
+     worker TEXT NOT NULL,
+     seq INTEGER NOT NULL,
+     reason TEXT NOT NULL,
+     PRIMARY KEY (worker, seq)
+   )`,
   // What a running worker last said about itself, for `prosa status` from another terminal.
   `CREATE TABLE IF NOT EXISTS prosa_workers (
      worker TEXT PRIMARY KEY,

@@ -59,7 +59,8 @@ interface WorkerRow {
 
 const STALE_MS = 5_000;
 
-const pidAlive = (pid: number | null): boolean => {
+/** Whether a process of this machine is alive. */
+export const pidAlive = (pid: number | null | undefined): boolean => {
   if (!pid) return false;
   try {
     process.kill(pid, 0);

@@ -1,16 +1,18 @@
 /**
- * A running projection or saga: its engine fed by its durable consumer (src/consumer.ts), its
- * dead letter dispatcher, gap detection at every (re)start, progress logs and status. What differs
- * between the two kinds (outbox, timers) comes in through `hooks`.
+ * A running projection or saga: its engine fed by its durable consumer (src/consumer.ts), its dead
+ * letter dispatcher, gap detection at every (re)start, the error policy (retries with backoff, then
+ * dead-letter or stop), pause and resume, progress logs and status. What differs between the two
+ * kinds (outbox, timers) comes in through `hooks`.
  */
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
+import type { BadEventVerdict, BatchPolicy, BatchResult, DeadLetter } from './batchLoop.js';
 import type { WorkerOptions } from './config.js';
 import { createStreamConsumer, type StreamConsumer } from './consumer.js';
 import { createDeadLetterDispatcher } from './deadLetters.js';
 import type { Logger } from './logger.js';
 import type { ProjectionSource, RawEvent } from './projection.js';
-import type { BatchResult } from './projectionEngine.js';
 import type { SqliteDatabase } from './sqliteStore.js';
+import { pidAlive } from './status.js';
 import { createWorkerReporter, type WorkerState } from './workerStatus.js';
 
 /** What the worker needs of an engine (projection or saga). */
@@ -20,6 +22,12 @@ export interface BatchEngine {
   applyBatch(messages: readonly RawEvent[]): BatchResult;
   reload(): void;
   close(): void;
+}
+
+export interface PauseRequest {
+  reason: string;
+  /** The pausing process: when it dies, the pause lapses (a rebuild killed mid-swap). */
+  byPid?: number;
 }
 
 export interface Worker {
@@ -37,6 +45,10 @@ export interface Worker {
   start(): Promise<void>;
   /** Finishes the batch at hand, commits, acks and stops. */
   stop(): Promise<void>;
+  /** Finishes the batch at hand, commits, acks, and stops consuming until `resume()`; the pause is kept in SQLite. */
+  pause(request: PauseRequest): Promise<void>;
+  /** Consumes again from the checkpoint (re-read from SQLite). */
+  resume(): Promise<void>;
   /** Resolves once the checkpoint has reached `seq`; rejects after `timeoutMs` or if the worker stops. */
   waitFor(seq: number, timeoutMs: number): Promise<void>;
 }
@@ -54,7 +66,8 @@ export interface CreateWorkerOptions {
   kind: 'projection' | 'saga';
   name: string;
   source: ProjectionSource;
-  engine: BatchEngine;
+  /** Creates the engine with the worker's error policy. */
+  engine: (policy: BatchPolicy) => BatchEngine;
   options: WorkerOptions;
   db: SqliteDatabase;
   js: JetStreamClient;
@@ -71,25 +84,44 @@ class GapStop extends Error {
 }
 
 export function createWorker(o: CreateWorkerOptions): Worker {
-  const { name, engine, options, db, js, jsm, now, hooks = {} } = o;
+  const { name, options, db, js, jsm, now, hooks = {} } = o;
   const stream = o.source.stream;
   const log = o.log.child({ [o.kind]: name });
   const consumerName = options.consumer ?? name;
+  const q = {
+    gap: db.prepare('INSERT OR IGNORE INTO prosa_gaps (worker, from_seq, to_seq, detected_at) VALUES (?, ?, ?, ?)'),
+    skips: db.prepare('SELECT seq, reason FROM prosa_skips WHERE worker = ?'),
+    pause: db.prepare(
+      'INSERT INTO prosa_pauses (worker, reason, by_pid, paused_at) VALUES (?, ?, ?, ?) ON CONFLICT (worker) DO UPDATE SET reason = excluded.reason, by_pid = excluded.by_pid, paused_at = excluded.paused_at',
+    ),
+    paused: db.prepare('SELECT reason, by_pid AS byPid FROM prosa_pauses WHERE worker = ?'),
+    unpause: db.prepare('DELETE FROM prosa_pauses WHERE worker = ?'),
+  };
+
+  // The error policy: retry a bad event `retries.attempts` times with backoff, then `onError`.
+  const attempts = new Map<number, number>();
+  let skips = new Map<number, string>();
+  const loadSkips = () => {
+    skips = new Map((q.skips.all(name) as { seq: number; reason: string }[]).map((r) => [r.seq, r.reason]));
+  };
+  const policy: BatchPolicy = {
+    verdict(letter: DeadLetter): BadEventVerdict {
+      const tried = attempts.get(letter.seq) ?? 0;
+      if (tried < options.retries.attempts) return 'retry';
+      attempts.delete(letter.seq);
+      return options.onError;
+    },
+    skipped: (seq) => skips.get(seq),
+  };
+  const engine = o.engine(policy);
   const dlq = createDeadLetterDispatcher({ db, js, worker: name, consumer: consumerName, log });
-  const reporter = createWorkerReporter({
-    db,
-    worker: name,
-    kind: o.kind,
-    log,
-    now,
-    liveActors: () => engine.liveActors,
-  });
-  const recordGap = db.prepare(
-    'INSERT OR IGNORE INTO prosa_gaps (worker, from_seq, to_seq, detected_at) VALUES (?, ?, ?, ?)',
-  );
+  const reporter = createWorkerReporter({ db, worker: name, kind: o.kind, log, now, liveActors: () => engine.liveActors });
   const waiters = new Set<{ seq: number; resolve: () => void; reject: (e: Error) => void }>();
   let consumer: StreamConsumer | undefined;
   let starts = 0;
+  let retryTimer: NodeJS.Timeout | undefined;
+  let stalePauseTimer: NodeJS.Timeout | undefined;
+  let stopped = false;
 
   const settleWaiters = () => {
     for (const w of waiters) {
@@ -103,10 +135,11 @@ export function createWorker(o: CreateWorkerOptions): Worker {
   /** Where the durable starts: checkpoint + 1, or past a gap the stream's limits left. */
   async function startSeq(): Promise<number> {
     if (starts++ > 0) engine.reload();
+    loadSkips();
     const first = (await jsm.streams.info(stream)).state.first_seq;
     const checkpoint = engine.checkpoint;
     if (checkpoint > 0 && checkpoint + 1 < first) {
-      recordGap.run(name, checkpoint + 1, first - 1, new Date(now()).toISOString());
+      q.gap.run(name, checkpoint + 1, first - 1, new Date(now()).toISOString());
       log.error(
         { checkpoint, streamFirstSeq: first, missed: first - checkpoint - 1 },
         `GAP: stream ${stream} no longer holds messages ${checkpoint + 1}..${first - 1} (its limits dropped them before they were applied); ${
@@ -118,7 +151,92 @@ export function createWorker(o: CreateWorkerOptions): Worker {
     return Math.max(checkpoint + 1, first);
   }
 
-  return {
+  function onBatch(messages: readonly RawEvent[] & readonly { info: { pending: number } }[]) {
+    const started = performance.now();
+    const result = engine.applyBatch(messages);
+    const last = messages[messages.length - 1];
+    reporter.batch(messages.length, performance.now() - started, last?.info.pending ?? 0, engine.checkpoint);
+    if (result.deadLetters.length > 0) void dlq.kick();
+    hooks.afterBatch?.();
+    settleWaiters();
+    const stop = result.stoppedAt;
+    if (!stop) return { ackThrough: result.checkpoint };
+    if (stop.retry) {
+      const tried = (attempts.get(stop.seq) ?? 0) + 1;
+      attempts.set(stop.seq, tried);
+      const delay = options.retries.backoff * 2 ** (tried - 1);
+      log.warn({ seq: stop.seq, subject: stop.subject, reason: stop.reason, attempt: tried, retryInMs: delay }, 'bad event: retrying');
+      reporter.set('restarting', `retrying event ${stop.seq} (attempt ${tried} of ${options.retries.attempts}): ${stop.reason}`);
+      retryTimer = setTimeout(() => {
+        retryTimer = undefined;
+        if (!stopped && !consumer) void startConsuming();
+      }, delay);
+    } else {
+      log.error({ seq: stop.seq, subject: stop.subject, reason: stop.reason }, 'bad event: stopping at it as configured (onError: stop)');
+      reporter.set('stopped', `stopped at bad event ${stop.seq}: ${stop.reason} (fix and \`prosa resume ${name}\`, or \`prosa skip ${name} --seq ${stop.seq}\`)`);
+    }
+    return { ackThrough: result.checkpoint, stop: true };
+  }
+
+  async function startConsuming(): Promise<void> {
+    const subjects = o.source.subjects;
+    const c = createStreamConsumer({
+      js,
+      jsm,
+      stream,
+      durable: consumerName,
+      ...(subjects.length === 1 ? { filterSubject: subjects[0] as string } : {}),
+      batch: options.batch,
+      ackWaitMs: options.ackWait,
+      maxAckPending: options.maxAckPending,
+      startSeq,
+      log,
+      onState: (state, detail) => {
+        if (state === 'stopped' && reporter.state === 'stopped') return;
+        reporter.set(state, detail);
+      },
+      onBatch,
+    });
+    consumer = c;
+    // A consumer that stops by itself (onError: stop, a retry, a gap) leaves room for the next one.
+    void c.done.then(() => {
+      if (consumer === c) consumer = undefined;
+    });
+    try {
+      await c.start();
+    } catch (e) {
+      consumer = undefined;
+      if (e instanceof GapStop) {
+        reporter.set('stopped', e.message);
+        return;
+      }
+      throw e;
+    }
+    hooks.started?.();
+  }
+
+  async function stopConsuming(): Promise<void> {
+    if (retryTimer) clearTimeout(retryTimer);
+    retryTimer = undefined;
+    const c = consumer;
+    consumer = undefined;
+    await c?.stop();
+  }
+
+  /** A pause left by a process that died (a rebuild killed mid-swap) lapses. */
+  function watchStalePause(byPid: number | undefined) {
+    if (stalePauseTimer) clearInterval(stalePauseTimer);
+    stalePauseTimer = undefined;
+    if (!byPid) return;
+    stalePauseTimer = setInterval(() => {
+      if (pidAlive(byPid)) return;
+      log.warn({ byPid }, 'the process that paused this worker is gone; resuming');
+      void worker.resume();
+    }, 1_000);
+    stalePauseTimer.unref();
+  }
+
+  const worker: Worker = {
     name,
     kind: o.kind,
     stream,
@@ -142,61 +260,42 @@ export function createWorker(o: CreateWorkerOptions): Worker {
     async start() {
       reporter.start();
       void dlq.kick();
-      const subjects = o.source.subjects;
-      consumer = createStreamConsumer({
-        js,
-        jsm,
-        stream,
-        durable: consumerName,
-        ...(subjects.length === 1 ? { filterSubject: subjects[0] as string } : {}),
-        batch: options.batch,
-        ackWaitMs: options.ackWait,
-        maxAckPending: options.maxAckPending,
-        startSeq,
-        log,
-        onState: (state, detail) => reporter.set(state, detail),
-        onBatch(messages) {
-          const started = performance.now();
-          const result = engine.applyBatch(messages);
-          const last = messages[messages.length - 1];
-          reporter.batch(
-            messages.length,
-            performance.now() - started,
-            last?.info.pending ?? 0,
-            engine.checkpoint,
-          );
-          if (result.deadLetters.length > 0) void dlq.kick();
-          hooks.afterBatch?.();
-          settleWaiters();
-          if (result.stoppedAt) {
-            const { seq, subject, reason } = result.stoppedAt;
-            log.error({ seq, subject, reason }, 'bad event: stopping at it as configured (onError: stop)');
-            reporter.set('stopped', `stopped at bad event ${seq}: ${reason}`);
-            return { ackThrough: result.checkpoint, stop: true };
-          }
-          return { ackThrough: result.checkpoint };
-        },
-      });
-      try {
-        await consumer.start();
-      } catch (e) {
-        if (e instanceof GapStop) {
-          reporter.set('stopped', e.message);
-          return;
-        }
-        throw e;
+      const paused = q.paused.get(name) as { reason: string; byPid: number | null } | undefined;
+      if (paused && (!paused.byPid || pidAlive(paused.byPid))) {
+        reporter.set('paused', paused.reason);
+        log.warn({ reason: paused.reason }, 'paused (prosa resume to continue)');
+        watchStalePause(paused.byPid ?? undefined);
+        return;
       }
-      hooks.started?.();
+      if (paused) q.unpause.run(name);
+      await startConsuming();
+    },
+    async pause(request) {
+      q.pause.run(name, request.reason, request.byPid ?? null, new Date(now()).toISOString());
+      await stopConsuming();
+      reporter.set('paused', request.reason);
+      log.info({ reason: request.reason, checkpoint: engine.checkpoint }, 'paused');
+      watchStalePause(request.byPid);
+    },
+    async resume() {
+      watchStalePause(undefined);
+      q.unpause.run(name);
+      attempts.clear();
+      if (stopped || consumer) return;
+      log.info({ checkpoint: engine.checkpoint }, 'resuming');
+      starts = Math.max(starts, 1); // re-read the checkpoint: it may have moved (a rebuild swapped, a reset)
+      await startConsuming();
     },
     async stop() {
-      await consumer?.stop();
+      stopped = true;
+      watchStalePause(undefined);
+      await stopConsuming();
       await hooks.stopping?.();
       await Promise.race([dlq.kick(), new Promise((r) => setTimeout(r, 2_000))]);
       dlq.close();
       reporter.stop();
       engine.close();
-      for (const w of waiters)
-        w.reject(new Error(`${o.kind} ${name} stopped at ${engine.checkpoint} before reaching ${w.seq}`));
+      for (const w of waiters) w.reject(new Error(`${o.kind} ${name} stopped at ${engine.checkpoint} before reaching ${w.seq}`));
       waiters.clear();
     },
     waitFor(seq, timeoutMs) {
@@ -221,4 +320,5 @@ export function createWorker(o: CreateWorkerOptions): Worker {
       });
     },
   };
+  return worker;
 }
