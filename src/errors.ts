@@ -21,6 +21,8 @@ export const errorCodes = {
   PROSA_SQLITE: 'The SQLite database could not be opened or migrated.',
   PROSA_PROJECTION_INVALID: 'A projection or saga definition is not valid.',
   PROSA_TIMEOUT: 'An operation did not finish within its time limit.',
+  PROSA_REBUILD_RUNNING: 'A rebuild of that projection is already running.',
+  PROSA_NOT_FOUND: 'No projection, saga, instance or dead letter has that name or number.',
 } as const;
 
 export type ErrorCode = keyof typeof errorCodes;

@@ -16,8 +16,11 @@ export {
   ProsaError,
   VersionConflictError,
 } from './errors.js';
+export type { Health, HttpServer } from './httpServer.js';
 export type { Logger } from './logger.js';
 export { createLogger } from './logger.js';
+export type { Metrics, MetricsOptions } from './metrics.js';
+export { createMetrics } from './metrics.js';
 export type {
   ColumnValue,
   EntityDefinition,

@@ -35,6 +35,11 @@ import { subjectMatcher } from './subjects.js';
 
 export type { BatchResult, DeadLetter } from './batchLoop.js';
 
+/** What feeding one message out of order did. */
+export type OutOfOrderOutcome =
+  | { seq: number; applied: true }
+  | { seq: number; applied: false; reason: string };
+
 export interface ProjectionEngineOptions {
   /** @default 10_000 */
   maxActors?: number;
@@ -55,6 +60,14 @@ export interface ProjectionEngine {
   readonly liveActors: number;
   /** Applies and commits a batch of messages in stream order. */
   applyBatch(messages: readonly RawEvent[]): BatchResult;
+  /**
+   * Applies messages regardless of the checkpoint (which does not move): dead letters fed again
+   * after a fix. Each message commits alone, with `within(outcome)` run in its transaction.
+   */
+  applyOutOfOrder(
+    messages: readonly RawEvent[],
+    within: (outcome: OutOfOrderOutcome) => void,
+  ): OutOfOrderOutcome[];
   /** Passivates every live actor (they come back from their snapshots). */
   passivateAll(): void;
   /** Re-reads the checkpoint from SQLite and forgets live actors, e.g. after a failed commit. */
@@ -94,6 +107,7 @@ class ProjectionEngineImpl implements ProjectionEngine {
     dead: DeadLetter[],
     raw: Map<number, RawEvent>,
     checkpoint: number,
+    within?: () => void,
   ) => void;
   /** Writes of actors passivated during the current batch, not yet committed. */
   private pending = new Map<string, PendingWrite>();
@@ -153,7 +167,8 @@ class ProjectionEngineImpl implements ProjectionEngine {
     });
 
     const version = definition.version ?? 1;
-    this.commit = db.transaction((dirty, pending, dead, raw, checkpoint) => {
+    this.commit = db.transaction((dirty, pending, dead, raw, checkpoint, within) => {
+      within?.();
       for (const write of pending) this.write(write);
       for (const hosted of dirty) this.write(this.capture(hosted));
       const at = new Date(this.now()).toISOString();
@@ -293,6 +308,37 @@ class ProjectionEngineImpl implements ProjectionEngine {
     }
     return undefined;
   };
+
+  applyOutOfOrder(
+    messages: readonly RawEvent[],
+    within: (outcome: OutOfOrderOutcome) => void,
+  ): OutOfOrderOutcome[] {
+    const outcomes: OutOfOrderOutcome[] = [];
+    const always = () => true;
+    const deadLetter: BatchPolicy = { verdict: () => 'dead-letter' };
+    for (const msg of messages) {
+      const attempt = applyBatchWith(
+        (poisoned) => attemptBatch([msg], msg.seq - 1, always, poisoned, deadLetter, this.applyOne),
+        () => this.discardBatch(),
+      );
+      const bad = attempt.dead[0];
+      const outcome: OutOfOrderOutcome = bad
+        ? { seq: msg.seq, applied: false, reason: bad.reason }
+        : { seq: msg.seq, applied: true };
+      try {
+        this.commit(this.dirty.values(), this.pending.values(), [], new Map(), this.checkpoint, () =>
+          within(outcome),
+        );
+      } catch (e) {
+        this.discardBatch();
+        throw e;
+      }
+      this.dirty.clear();
+      this.pending.clear();
+      outcomes.push(outcome);
+    }
+    return outcomes;
+  }
 
   passivateAll(): void {
     this.host.clear();

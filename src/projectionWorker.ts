@@ -2,6 +2,7 @@
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import type { WorkerOptions } from './config.js';
 import type { Logger } from './logger.js';
+import type { Metrics } from './metrics.js';
 import type { ProjectionDefinition, ProsaEvent } from './projection.js';
 import { createProjectionEngine } from './projectionEngine.js';
 import type { SqliteDatabase } from './sqliteStore.js';
@@ -15,6 +16,8 @@ export interface ProjectionWorkerOptions {
   jsm: JetStreamManager;
   log: Logger;
   now?: () => number;
+  /** @default none */
+  metrics?: Metrics;
 }
 
 export function createProjectionWorker(o: ProjectionWorkerOptions): Worker {

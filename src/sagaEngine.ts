@@ -26,6 +26,7 @@ import {
 } from './batchLoop.js';
 import { parseDuration } from './duration.js';
 import type { ProsaEvent, RawEvent } from './projection.js';
+import type { OutOfOrderOutcome } from './projectionEngine.js';
 import { cimTrace, type EffectSink, type SagaDefinition, type Trace, withEffectSink } from './saga.js';
 import { readCheckpoint, type SqliteDatabase } from './sqliteStore.js';
 import { subjectMatcher } from './subjects.js';
@@ -66,6 +67,11 @@ export interface SagaEngine {
   applyBatch(messages: readonly RawEvent[]): BatchResult;
   /** Fires every timer due at the clock's now, in due order, in one transaction. Returns how many fired. */
   fireDueTimers(): number;
+  /** Feeds dead letters again after a fix, regardless of the checkpoint (see ProjectionEngine). */
+  applyOutOfOrder(
+    messages: readonly RawEvent[],
+    within: (outcome: OutOfOrderOutcome) => void,
+  ): OutOfOrderOutcome[];
   /** Epoch ms of the next pending timer, if any. */
   nextTimeoutAt(): number | undefined;
   activeInstances(): number;
@@ -122,7 +128,12 @@ class SagaEngineImpl implements SagaEngine {
   private readonly stream: string;
   private readonly retentionMs: number;
   private readonly q;
-  private readonly commit: (checkpoint: number, dead: DeadLetter[], raw: Map<number, RawEvent>) => void;
+  private readonly commit: (
+    checkpoint: number,
+    dead: DeadLetter[],
+    raw: Map<number, RawEvent>,
+    within?: () => void,
+  ) => void;
 
   // Batch scope: all of it is discarded if the batch is run again without a bad message.
   private dirty = new Map<string, HostedActor>();
@@ -288,45 +299,48 @@ class SagaEngineImpl implements SagaEngine {
       },
     });
 
-    this.commit = db.transaction((checkpoint: number, dead: DeadLetter[], raw: Map<number, RawEvent>) => {
-      const at = this.now();
-      const iso = new Date(at).toISOString();
-      for (const id of this.ended.values()) this.q.deleteInstance.run(saga, id);
-      for (const f of this.finished) this.q.finished.run(saga, f.id, at, f.state, f.cause);
-      for (const w of this.pending.values()) this.q.saveInstance.run(saga, w.id, w.snapshot, w.state, iso);
-      for (const h of this.dirty.values()) {
-        const w = this.capture(h);
-        this.q.saveInstance.run(saga, w.id, w.snapshot, w.state, iso);
-      }
-      for (const op of this.timerOps) {
-        if (op.op === 'start') {
-          this.q.timerEndByName.run(at, saga, op.instance, op.name);
-          this.q.timerStart.run(
-            op.timerId,
+    this.commit = db.transaction(
+      (checkpoint: number, dead: DeadLetter[], raw: Map<number, RawEvent>, within?: () => void) => {
+        within?.();
+        const at = this.now();
+        const iso = new Date(at).toISOString();
+        for (const id of this.ended.values()) this.q.deleteInstance.run(saga, id);
+        for (const f of this.finished) this.q.finished.run(saga, f.id, at, f.state, f.cause);
+        for (const w of this.pending.values()) this.q.saveInstance.run(saga, w.id, w.snapshot, w.state, iso);
+        for (const h of this.dirty.values()) {
+          const w = this.capture(h);
+          this.q.saveInstance.run(saga, w.id, w.snapshot, w.state, iso);
+        }
+        for (const op of this.timerOps) {
+          if (op.op === 'start') {
+            this.q.timerEndByName.run(at, saga, op.instance, op.name);
+            this.q.timerStart.run(
+              op.timerId,
+              saga,
+              op.instance,
+              op.name,
+              op.dueAt,
+              op.state,
+              op.correlationId,
+              at,
+            );
+          } else this.q.timerEnd.run(op.op === 'fired' ? 'fired' : 'cancelled', at, op.timerId);
+        }
+        for (const c of this.commands) this.q.outbox.run(c.id, saga, c.instance, c.subject, c.body, at);
+        for (const d of dead) {
+          this.q.deadLetter.run(
             saga,
-            op.instance,
-            op.name,
-            op.dueAt,
-            op.state,
-            op.correlationId,
-            at,
+            this.stream,
+            d.seq,
+            d.subject,
+            raw.get(d.seq)?.data ?? new Uint8Array(),
+            d.reason,
+            iso,
           );
-        } else this.q.timerEnd.run(op.op === 'fired' ? 'fired' : 'cancelled', at, op.timerId);
-      }
-      for (const c of this.commands) this.q.outbox.run(c.id, saga, c.instance, c.subject, c.body, at);
-      for (const d of dead) {
-        this.q.deadLetter.run(
-          saga,
-          this.stream,
-          d.seq,
-          d.subject,
-          raw.get(d.seq)?.data ?? new Uint8Array(),
-          d.reason,
-          iso,
-        );
-      }
-      if (checkpoint !== this.checkpoint) this.q.checkpoint.run(saga, checkpoint, iso);
-    });
+        }
+        if (checkpoint !== this.checkpoint) this.q.checkpoint.run(saga, checkpoint, iso);
+      },
+    );
     this.checkpoint = readCheckpoint(db, saga)?.seq ?? 0;
     this.q.pruneFinished.run(saga, this.now() - this.retentionMs);
   }
@@ -467,9 +481,14 @@ class SagaEngineImpl implements SagaEngine {
     return undefined;
   };
 
-  private commitBatch(checkpoint: number, dead: DeadLetter[], raw: Map<number, RawEvent>): void {
+  private commitBatch(
+    checkpoint: number,
+    dead: DeadLetter[],
+    raw: Map<number, RawEvent>,
+    within?: () => void,
+  ): void {
     try {
-      this.commit(checkpoint, dead, raw);
+      this.commit(checkpoint, dead, raw, within);
     } catch (e) {
       this.discardBatch();
       throw e;
@@ -526,6 +545,28 @@ class SagaEngineImpl implements SagaEngine {
       if (v.timerId === t.timerId) hostedView.delete(name);
     });
     return undefined;
+  }
+
+  applyOutOfOrder(
+    messages: readonly RawEvent[],
+    within: (outcome: OutOfOrderOutcome) => void,
+  ): OutOfOrderOutcome[] {
+    const outcomes: OutOfOrderOutcome[] = [];
+    const always = () => true;
+    const deadLetter: BatchPolicy = { verdict: () => 'dead-letter' };
+    for (const msg of messages) {
+      const attempt = applyBatchWith(
+        (poisoned) => attemptBatch([msg], msg.seq - 1, always, poisoned, deadLetter, this.applyOne),
+        () => this.discardBatch(),
+      );
+      const bad = attempt.dead[0];
+      const outcome: OutOfOrderOutcome = bad
+        ? { seq: msg.seq, applied: false, reason: bad.reason }
+        : { seq: msg.seq, applied: true };
+      this.commitBatch(this.checkpoint, [], new Map(), () => within(outcome));
+      outcomes.push(outcome);
+    }
+    return outcomes;
   }
 
   nextTimeoutAt(): number | undefined {

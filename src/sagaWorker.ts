@@ -7,6 +7,7 @@ import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import type { BatchPolicy } from './batchLoop.js';
 import type { WorkerOptions } from './config.js';
 import type { Logger } from './logger.js';
+import type { Metrics } from './metrics.js';
 import { createOutboxDispatcher } from './outbox.js';
 import type { ProsaEvent } from './projection.js';
 import type { SagaDefinition } from './saga.js';
@@ -23,6 +24,8 @@ export interface SagaWorkerOptions {
   jsm: JetStreamManager;
   log: Logger;
   now?: () => number;
+  /** @default none */
+  metrics?: Metrics;
 }
 
 interface OutboxRow {
@@ -93,6 +96,7 @@ export function createSagaWorker(o: SagaWorkerOptions): Worker {
     jsm: o.jsm,
     log: o.log,
     now,
+    ...(o.metrics ? { metrics: o.metrics } : {}),
     hooks: {
       afterBatch: () => {
         void outbox.kick();

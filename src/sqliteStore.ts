@@ -70,6 +70,14 @@ const BOOKKEEPING = [
      reason TEXT NOT NULL,
      PRIMARY KEY (worker, seq)
    )`,
+  // A rebuild under way: one per projection; a row whose process died is taken over (resumed).
+  `CREATE TABLE IF NOT EXISTS prosa_rebuilds (
+     worker TEXT PRIMARY KEY,
+     pid INTEGER NOT NULL,
+     shadow_path TEXT NOT NULL,
+     reason TEXT NOT NULL,
+     started_at TEXT NOT NULL
+   )`,
   // What a running worker last said about itself, for `prosa status` from another terminal.
   `CREATE TABLE IF NOT EXISTS prosa_workers (
      worker TEXT PRIMARY KEY,

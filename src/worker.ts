@@ -10,7 +10,9 @@ import type { WorkerOptions } from './config.js';
 import { createStreamConsumer, type StreamConsumer } from './consumer.js';
 import { createDeadLetterDispatcher } from './deadLetters.js';
 import type { Logger } from './logger.js';
+import type { Metrics } from './metrics.js';
 import type { ProjectionSource, RawEvent } from './projection.js';
+import type { OutOfOrderOutcome } from './projectionEngine.js';
 import type { SqliteDatabase } from './sqliteStore.js';
 import { pidAlive } from './status.js';
 import { createWorkerReporter, type WorkerState } from './workerStatus.js';
@@ -20,6 +22,10 @@ export interface BatchEngine {
   readonly checkpoint: number;
   readonly liveActors: number;
   applyBatch(messages: readonly RawEvent[]): BatchResult;
+  applyOutOfOrder(
+    messages: readonly RawEvent[],
+    within: (outcome: OutOfOrderOutcome) => void,
+  ): OutOfOrderOutcome[];
   reload(): void;
   close(): void;
 }
@@ -75,6 +81,8 @@ export interface CreateWorkerOptions {
   log: Logger;
   now: () => number;
   hooks?: WorkerHooks;
+  /** Where each committed batch is counted (src/metrics.ts). @default none */
+  metrics?: Metrics;
 }
 
 class GapStop extends Error {
@@ -89,7 +97,9 @@ export function createWorker(o: CreateWorkerOptions): Worker {
   const log = o.log.child({ [o.kind]: name });
   const consumerName = options.consumer ?? name;
   const q = {
-    gap: db.prepare('INSERT OR IGNORE INTO prosa_gaps (worker, from_seq, to_seq, detected_at) VALUES (?, ?, ?, ?)'),
+    gap: db.prepare(
+      'INSERT OR IGNORE INTO prosa_gaps (worker, from_seq, to_seq, detected_at) VALUES (?, ?, ?, ?)',
+    ),
     skips: db.prepare('SELECT seq, reason FROM prosa_skips WHERE worker = ?'),
     pause: db.prepare(
       'INSERT INTO prosa_pauses (worker, reason, by_pid, paused_at) VALUES (?, ?, ?, ?) ON CONFLICT (worker) DO UPDATE SET reason = excluded.reason, by_pid = excluded.by_pid, paused_at = excluded.paused_at',
@@ -115,7 +125,14 @@ export function createWorker(o: CreateWorkerOptions): Worker {
   };
   const engine = o.engine(policy);
   const dlq = createDeadLetterDispatcher({ db, js, worker: name, consumer: consumerName, log });
-  const reporter = createWorkerReporter({ db, worker: name, kind: o.kind, log, now, liveActors: () => engine.liveActors });
+  const reporter = createWorkerReporter({
+    db,
+    worker: name,
+    kind: o.kind,
+    log,
+    now,
+    liveActors: () => engine.liveActors,
+  });
   const waiters = new Set<{ seq: number; resolve: () => void; reject: (e: Error) => void }>();
   let consumer: StreamConsumer | undefined;
   let starts = 0;
@@ -154,8 +171,10 @@ export function createWorker(o: CreateWorkerOptions): Worker {
   function onBatch(messages: readonly RawEvent[] & readonly { info: { pending: number } }[]) {
     const started = performance.now();
     const result = engine.applyBatch(messages);
+    const ms = performance.now() - started;
     const last = messages[messages.length - 1];
-    reporter.batch(messages.length, performance.now() - started, last?.info.pending ?? 0, engine.checkpoint);
+    reporter.batch(messages.length, ms, last?.info.pending ?? 0, engine.checkpoint);
+    o.metrics?.batchCommitted(name, o.kind, result.applied, result.deadLetters.length, ms / 1000);
     if (result.deadLetters.length > 0) void dlq.kick();
     hooks.afterBatch?.();
     settleWaiters();
@@ -165,15 +184,27 @@ export function createWorker(o: CreateWorkerOptions): Worker {
       const tried = (attempts.get(stop.seq) ?? 0) + 1;
       attempts.set(stop.seq, tried);
       const delay = options.retries.backoff * 2 ** (tried - 1);
-      log.warn({ seq: stop.seq, subject: stop.subject, reason: stop.reason, attempt: tried, retryInMs: delay }, 'bad event: retrying');
-      reporter.set('restarting', `retrying event ${stop.seq} (attempt ${tried} of ${options.retries.attempts}): ${stop.reason}`);
+      log.warn(
+        { seq: stop.seq, subject: stop.subject, reason: stop.reason, attempt: tried, retryInMs: delay },
+        'bad event: retrying',
+      );
+      reporter.set(
+        'restarting',
+        `retrying event ${stop.seq} (attempt ${tried} of ${options.retries.attempts}): ${stop.reason}`,
+      );
       retryTimer = setTimeout(() => {
         retryTimer = undefined;
         if (!stopped && !consumer) void startConsuming();
       }, delay);
     } else {
-      log.error({ seq: stop.seq, subject: stop.subject, reason: stop.reason }, 'bad event: stopping at it as configured (onError: stop)');
-      reporter.set('stopped', `stopped at bad event ${stop.seq}: ${stop.reason} (fix and \`prosa resume ${name}\`, or \`prosa skip ${name} --seq ${stop.seq}\`)`);
+      log.error(
+        { seq: stop.seq, subject: stop.subject, reason: stop.reason },
+        'bad event: stopping at it as configured (onError: stop)',
+      );
+      reporter.set(
+        'stopped',
+        `stopped at bad event ${stop.seq}: ${stop.reason} (fix and \`prosa resume ${name}\`, or \`prosa skip ${name} --seq ${stop.seq}\`)`,
+      );
     }
     return { ackThrough: result.checkpoint, stop: true };
   }
@@ -295,7 +326,8 @@ export function createWorker(o: CreateWorkerOptions): Worker {
       dlq.close();
       reporter.stop();
       engine.close();
-      for (const w of waiters) w.reject(new Error(`${o.kind} ${name} stopped at ${engine.checkpoint} before reaching ${w.seq}`));
+      for (const w of waiters)
+        w.reject(new Error(`${o.kind} ${name} stopped at ${engine.checkpoint} before reaching ${w.seq}`));
       waiters.clear();
     },
     waitFor(seq, timeoutMs) {

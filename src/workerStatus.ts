@@ -6,7 +6,14 @@
 import type { Logger } from './logger.js';
 import type { SqliteDatabase } from './sqliteStore.js';
 
-export type WorkerState = 'starting' | 'running' | 'catching up' | 'restarting' | 'paused' | 'stopped';
+export type WorkerState =
+  | 'starting'
+  | 'running'
+  | 'catching up'
+  | 'restarting'
+  | 'paused'
+  | 'rebuilding'
+  | 'stopped';
 
 export interface WorkerReporter {
   readonly state: WorkerState;
@@ -64,7 +71,16 @@ export function createWorkerReporter(o: {
   };
   const write = () => {
     try {
-      upsert.run(o.worker, o.kind, state, process.pid, o.liveActors(), rate(), detail ?? null, new Date(o.now()).toISOString());
+      upsert.run(
+        o.worker,
+        o.kind,
+        state,
+        process.pid,
+        o.liveActors(),
+        rate(),
+        detail ?? null,
+        new Date(o.now()).toISOString(),
+      );
     } catch (e) {
       o.log.debug({ err: e }, 'worker status not written');
     }
@@ -99,7 +115,15 @@ export function createWorkerReporter(o: {
       const t = o.now();
       if (t - lastLog >= LOG_EVERY_MS) {
         if (sinceLog > 0) {
-          o.log.info({ rate: Math.round((sinceLog * 1000) / (t - lastLog)), checkpoint: cp, lag: pending, liveActors: o.liveActors() }, 'progress');
+          o.log.info(
+            {
+              rate: Math.round((sinceLog * 1000) / (t - lastLog)),
+              checkpoint: cp,
+              lag: pending,
+              liveActors: o.liveActors(),
+            },
+            'progress',
+          );
         }
         sinceLog = 0;
         lastLog = t;
