@@ -1,18 +1,34 @@
 /**
- * The `prosa` command. It only parses arguments and calls the runtime and its helpers, so every
- * command runs in-process in tests: `await main(['status', '--json'], io)`.
+ * The `prosa` command. It only parses arguments, calls the runtime and the admin functions, and
+ * prints what they return, so every command runs in-process in tests: `await main(['status'], io)`.
+ * Exit codes: 0 ok, 1 failure, 2 bad configuration or usage.
  */
 import { existsSync } from 'node:fs';
-import { type JetStreamManager, jetstreamManager } from '@nats-io/jetstream';
+import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { Command, CommanderError, Option } from 'commander';
+import { SingleBar } from 'cli-progress';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import {
+  type AdminContext,
+  cancelTimeout,
+  deadLetters,
+  pauseWorker,
+  purgeDeadLettersOf,
+  resetSaga,
+  resumeWorker,
+  retryDeadLetters,
+  sagaInstances,
+  skipMessage,
+} from './admin.js';
 import { loadConfig, type ResolvedConfig } from './config.js';
 import { connectNats } from './connection.js';
+import { sendControl } from './control.js';
 import { formatDoctor, runDoctor } from './doctor.js';
-import { parseDuration } from './duration.js';
+import { formatDuration, parseDuration } from './duration.js';
 import { findEmbeddedUrl } from './embeddedServer.js';
 import { ConfigError, isProsaError, ProsaError } from './errors.js';
 import { createLogger, type Logger } from './logger.js';
+import { type RebuildProgress, rebuildProjection } from './rebuild.js';
 import { createRuntime } from './runtime.js';
 import { openDatabase, type SqliteDatabase } from './sqliteStore.js';
 import { collectStatus, lastSeqOnSubjects, type RuntimeStatus } from './status.js';
@@ -22,10 +38,12 @@ import { applyStreams, listStreams } from './streams.js';
 export interface CliIo {
   out: (text: string) => void;
   err: (text: string) => void;
-  /** Resolves when the process is asked to stop (SIGINT/SIGTERM); `run` drains then. */
+  /** Resolves when the process is asked to stop (SIGINT/SIGTERM); `run` and `status --watch` end then. */
   stopSignal?: Promise<string>;
   env?: NodeJS.ProcessEnv;
   cwd?: string;
+  /** Whether a person is at the terminal (progress bars, colours). @default stdout is a TTY and CI is not set */
+  tty?: boolean;
 }
 
 const defaultIo = (): CliIo => ({
@@ -33,43 +51,46 @@ const defaultIo = (): CliIo => ({
   err: (t) => process.stderr.write(t),
 });
 
-/** Exit codes: 0 ok, 1 failure, 2 bad configuration or usage. */
 export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
 
-interface GlobalOptions {
-  config: string;
+const fail = (code: string, message: string) => new CommanderError(EXIT.failure, `prosa.${code}`, message);
+
+const positiveInt = (what: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0)
+    throw new InvalidArgumentError(`${what} must be a whole number, got ${v}`);
+  return n;
+};
+
+interface Connected {
+  nc: NatsConnection;
+  js: JetStreamClient;
+  jsm: JetStreamManager;
 }
 
-async function withNats<T>(
+/** Connects to NATS_URL, or the embedded server recorded under the data folder. */
+async function connect(
   config: ResolvedConfig,
   log: Logger,
-  fn: (nc: NatsConnection | undefined, jsm: JetStreamManager | undefined) => Promise<T>,
-  { required = true } = {},
-): Promise<T> {
+  required: boolean,
+): Promise<Connected | undefined> {
   const url = config.nats.url ?? findEmbeddedUrl(config.dataDir);
   if (!url) {
-    if (required) {
-      throw new ProsaError(
-        'PROSA_NATS_UNREACHABLE',
-        `no NATS server: NATS_URL is not set and no embedded server is running for ${config.dataDir}; start one with \`npm start\` or set NATS_URL`,
-      );
-    }
-    return fn(undefined, undefined);
+    if (!required) return undefined;
+    throw new ProsaError(
+      'PROSA_NATS_UNREACHABLE',
+      `no NATS server: NATS_URL is not set and no embedded server is running for ${config.dataDir}; start one with \`npm start\` or set NATS_URL`,
+    );
   }
-  let nc: NatsConnection | undefined;
   try {
-    nc = await connectNats(
+    const nc = await connectNats(
       { ...config.nats, url, connectTimeout: Math.min(config.nats.connectTimeout, required ? 5_000 : 2_000) },
       log,
     );
+    return { nc, js: jetstream(nc), jsm: await jetstreamManager(nc) };
   } catch (e) {
     if (required) throw e;
-    return fn(undefined, undefined);
-  }
-  try {
-    return await fn(nc, await jetstreamManager(nc));
-  } finally {
-    await nc.close();
+    return undefined;
   }
 }
 
@@ -83,8 +104,9 @@ async function waitCaughtUp(
 ): Promise<string[]> {
   const db = openIfExists(config);
   try {
+    const all = [...config.projections, ...config.sagas];
     const targets = await Promise.all(
-      config.projections.map(
+      all.map(
         async (p) => [p.name, await lastSeqOnSubjects(jsm, p.source.stream, p.source.subjects)] as const,
       ),
     );
@@ -108,6 +130,7 @@ async function waitCaughtUp(
 export function buildCli(io: CliIo = defaultIo()): Command {
   const env = io.env ?? process.env;
   const cwd = io.cwd ?? process.cwd();
+  const tty = io.tty ?? (process.stdout.isTTY === true && env.CI !== 'true');
   const program = new Command('prosa')
     .description('Event-sourced read models and sagas on NATS JetStream')
     .option('-c, --config <file>', 'the runtime config', 'runtime.config.ts')
@@ -115,8 +138,25 @@ export function buildCli(io: CliIo = defaultIo()): Command {
     .exitOverride()
     .showHelpAfterError();
 
-  const config = () => loadConfig((program.opts() as GlobalOptions).config, { env, cwd });
-  const cliLog = (c: ResolvedConfig) => createLogger({ level: c.logLevel === 'info' ? 'warn' : c.logLevel });
+  const config = () => loadConfig((program.opts() as { config: string }).config, { env, cwd });
+  const quietLog = (c: ResolvedConfig) =>
+    createLogger({ level: c.logLevel === 'info' ? 'warn' : c.logLevel, pretty: false });
+
+  /** Runs `fn` with the config, SQLite and (when reachable, or required) NATS; closes them after. */
+  async function admin<T>(fn: (c: AdminContext) => Promise<T> | T, natsRequired = false): Promise<T> {
+    const c = await config();
+    const log = quietLog(c);
+    const conn = await connect(c, log, natsRequired);
+    const db = openDatabase(c.sqlitePath);
+    try {
+      return await fn({ config: c, db, nc: conn?.nc, js: conn?.js, jsm: conn?.jsm, log });
+    } finally {
+      db.close();
+      await conn?.nc.close();
+    }
+  }
+  const print = (o: unknown, json?: boolean) =>
+    io.out(json ? `${JSON.stringify(o, null, 2)}\n` : `${String(o)}\n`);
 
   program
     .command('run')
@@ -130,8 +170,10 @@ export function buildCli(io: CliIo = defaultIo()): Command {
       log.info({ signal }, 'draining: finishing the batch at hand, then exiting');
       const timeout = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 10_000).unref());
       if ((await Promise.race([runtime.drain(), timeout])) === 'timeout') {
-        log.error('drain took longer than 10 s; exiting anyway (uncommitted work is redelivered)');
-        throw new ProsaError('PROSA_TIMEOUT', 'drain timed out');
+        throw new ProsaError(
+          'PROSA_TIMEOUT',
+          'drain took longer than 10 s; exiting anyway (uncommitted work is redelivered)',
+        );
       }
     });
 
@@ -139,47 +181,66 @@ export function buildCli(io: CliIo = defaultIo()): Command {
     .command('status')
     .description('checkpoint, lag, dead letters and state of each projection and saga')
     .option('--json', 'print one JSON object')
+    .option('--watch [interval]', 'refresh until interrupted (default every 2s)')
     .option(
       '--wait-caught-up',
-      "wait until every projection has reached its stream's last sequence as of now",
+      "wait until every projection and saga has reached its stream's last sequence as of now",
     )
     .option('--timeout <duration>', 'with --wait-caught-up: how long to wait', '60s')
-    .action(async (opts: { json?: boolean; waitCaughtUp?: boolean; timeout: string }) => {
-      const c = await config();
-      const log = cliLog(c);
-      if (opts.waitCaughtUp) {
-        const timeoutMs = parseDuration(opts.timeout);
-        if (timeoutMs === undefined)
-          throw new ConfigError(
-            [{ path: '--timeout', message: `expected a duration like "60s", got ${opts.timeout}` }],
-            'command line',
-          );
-        const laggards = await withNats(c, log, (_nc, jsm) =>
-          waitCaughtUp(c, jsm as JetStreamManager, timeoutMs),
-        );
-        if (laggards.length > 0) {
-          io.err(`not caught up after ${opts.timeout}: ${laggards.join(', ')}\n`);
-          process.exitCode = EXIT.failure;
-          throw new CommanderError(EXIT.failure, 'prosa.notCaughtUp', 'not caught up');
+    .action(
+      async (opts: { json?: boolean; watch?: boolean | string; waitCaughtUp?: boolean; timeout: string }) => {
+        const c = await config();
+        const log = quietLog(c);
+        if (opts.waitCaughtUp) {
+          const timeoutMs = parseDuration(opts.timeout);
+          if (timeoutMs === undefined)
+            throw new ConfigError(
+              [{ path: '--timeout', message: `expected a duration like "60s", got ${opts.timeout}` }],
+              'command line',
+            );
+          const conn = await connect(c, log, true);
+          try {
+            const laggards = await waitCaughtUp(c, (conn as Connected).jsm, timeoutMs);
+            if (laggards.length > 0)
+              throw fail('notCaughtUp', `not caught up after ${opts.timeout}: ${laggards.join(', ')}`);
+            io.out('caught up\n');
+          } finally {
+            await conn?.nc.close();
+          }
+          return;
         }
-        io.out('caught up\n');
-        return;
-      }
-      const status: RuntimeStatus = await withNats(
-        c,
-        log,
-        async (_nc, jsm) => {
+        const snapshot = async (): Promise<RuntimeStatus> => {
+          const conn = await connect(c, log, false);
           const db = openIfExists(c);
           try {
-            return await collectStatus({ config: c, db, jsm });
+            return await collectStatus({ config: c, db, jsm: conn?.jsm });
           } finally {
             db?.close();
+            await conn?.nc.close();
           }
-        },
-        { required: false },
-      );
-      io.out(opts.json ? `${JSON.stringify(status, null, 2)}\n` : formatStatusTable(status));
-    });
+        };
+        if (!opts.watch) {
+          const s = await snapshot();
+          io.out(opts.json ? `${JSON.stringify(s, null, 2)}\n` : formatStatusTable(s));
+          return;
+        }
+        const every = parseDuration(typeof opts.watch === 'string' ? opts.watch : '2s') ?? 2_000;
+        let stop = false;
+        void io.stopSignal?.then(() => {
+          stop = true;
+        });
+        while (!stop) {
+          const s = await snapshot();
+          const text = opts.json ? `${JSON.stringify(s)}\n` : formatStatusTable(s);
+          io.out(
+            tty && !opts.json
+              ? `\x1b[2J\x1b[H${new Date().toISOString()}  (every ${formatDuration(every)}; Ctrl-C to stop)\n\n${text}`
+              : text,
+          );
+          await new Promise((r) => setTimeout(r, every));
+        }
+      },
+    );
 
   program
     .command('doctor')
@@ -188,10 +249,9 @@ export function buildCli(io: CliIo = defaultIo()): Command {
     )
     .action(async () => {
       const c = await config();
-      const checks = await runDoctor(c, { log: cliLog(c) });
+      const checks = await runDoctor(c, { log: quietLog(c) });
       io.out(formatDoctor(checks));
-      if (checks.some((check) => !check.ok))
-        throw new CommanderError(EXIT.failure, 'prosa.doctorFailed', 'doctor found problems');
+      if (checks.some((check) => !check.ok)) throw fail('doctorFailed', 'doctor found problems');
     });
 
   const streams = program.command('streams').description('the streams of the config');
@@ -200,11 +260,13 @@ export function buildCli(io: CliIo = defaultIo()): Command {
     .description('create missing streams and update managed ones to match the config')
     .action(async () => {
       const c = await config();
-      const log = cliLog(c);
-      const reports = await withNats(c, log, (_nc, jsm) =>
-        applyStreams(jsm as JetStreamManager, c.streams, log),
-      );
-      for (const r of reports) io.out(`${JSON.stringify(r)}\n`);
+      const log = quietLog(c);
+      const conn = (await connect(c, log, true)) as Connected;
+      try {
+        for (const r of await applyStreams(conn.jsm, c.streams, log)) io.out(`${JSON.stringify(r)}\n`);
+      } finally {
+        await conn.nc.close();
+      }
     });
   streams
     .command('ls')
@@ -212,14 +274,193 @@ export function buildCli(io: CliIo = defaultIo()): Command {
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean }) => {
       const c = await config();
-      const log = cliLog(c);
-      const list = await withNats(c, log, (_nc, jsm) => listStreams(jsm as JetStreamManager, c.streams));
-      io.out(
-        opts.json
-          ? `${JSON.stringify(list, null, 2)}\n`
-          : `${list.map((s) => JSON.stringify(s)).join('\n')}\n`,
-      );
+      const conn = (await connect(c, quietLog(c), true)) as Connected;
+      try {
+        const list = await listStreams(conn.jsm, c.streams);
+        io.out(
+          opts.json
+            ? `${JSON.stringify(list, null, 2)}\n`
+            : `${list.map((s) => JSON.stringify(s)).join('\n')}\n`,
+        );
+      } finally {
+        await conn.nc.close();
+      }
     });
+
+  program
+    .command('rebuild')
+    .description('rebuild a projection from the stream beside the live model, then swap it in atomically')
+    .argument('<projection>')
+    .option('--batch <n>', 'messages per transaction', positiveInt('--batch'), 20_000)
+    .action(async (name: string, opts: { batch: number }) => {
+      const c = await config();
+      const definition = c.projections.find((p) => p.name === name);
+      if (!definition) {
+        throw new ProsaError(
+          'PROSA_NOT_FOUND',
+          `no projection named "${name}" (configured: ${c.projections.map((p) => p.name).join(', ') || 'none'}); sagas are reset with \`prosa reset\``,
+        );
+      }
+      const log = quietLog(c);
+      const conn = (await connect(c, log, true)) as Connected;
+      const db = openDatabase(c.sqlitePath);
+      const bar = tty
+        ? new SingleBar({
+            format: `rebuild ${name} [{bar}] {percentage}% | {value}/{total} | {rate} ev/s | ETA {eta_formatted} | {phase}`,
+            hideCursor: true,
+          })
+        : undefined;
+      let lastLine = 0;
+      const onProgress = (p: RebuildProgress) => {
+        if (bar) {
+          if (bar.getTotal() !== p.target) bar.setTotal(p.target);
+          if (!bar.isActive) bar.start(p.target, p.checkpoint, { rate: p.eventsPerSecond, phase: p.phase });
+          bar.update(p.checkpoint, { rate: p.eventsPerSecond, phase: p.phase });
+        } else if (Date.now() - lastLine >= 2_000 || p.phase === 'done' || p.phase === 'swapping') {
+          lastLine = Date.now();
+          io.out(`${JSON.stringify({ rebuild: name, ...p })}\n`);
+        }
+      };
+      try {
+        const result = await rebuildProjection({
+          definition,
+          db,
+          sqlitePath: c.sqlitePath,
+          js: conn.js,
+          jsm: conn.jsm,
+          log,
+          batchSize: opts.batch,
+          reason: 'prosa rebuild',
+          onProgress,
+          pauseLive: async () => {
+            await sendControl(conn.nc, name, 'pause', {
+              reason: 'rebuild: swapping in the new model',
+              byPid: process.pid,
+            });
+          },
+          resumeLive: async () => {
+            await sendControl(conn.nc, name, 'resume');
+          },
+        });
+        bar?.stop();
+        io.out(
+          `rebuilt ${name}: ${result.applied} events in ${formatDuration(result.ms)}${result.resumed ? ' (resumed an interrupted rebuild)' : ''}; live at ${result.checkpoint}\n`,
+        );
+      } finally {
+        bar?.stop();
+        db.close();
+        await conn.nc.close();
+      }
+    });
+
+  program
+    .command('pause')
+    .description('stop a projection or saga after its batch at hand (kept across restarts until resumed)')
+    .argument('<name>')
+    .option('--reason <text>', 'shown by prosa status', 'paused by an operator')
+    .action((name: string, opts: { reason: string }) =>
+      admin(async (c) => print(JSON.stringify(await pauseWorker(c, name, opts.reason)))),
+    );
+  program
+    .command('resume')
+    .description('resume a paused or stopped projection or saga from its checkpoint')
+    .argument('<name>')
+    .action((name: string) => admin(async (c) => print(JSON.stringify(await resumeWorker(c, name)))));
+  program
+    .command('reset')
+    .description(
+      'move a saga back to a stream sequence; it consumes again after it (projections: use rebuild)',
+    )
+    .argument('<saga>')
+    .requiredOption('--to-seq <n>', 'the new checkpoint (0: from the start)', positiveInt('--to-seq'))
+    .action((name: string, opts: { toSeq: number }) =>
+      admin(async (c) => print(JSON.stringify(await resetSaga(c, name, opts.toSeq)))),
+    );
+  program
+    .command('skip')
+    .description('step a stopped worker over a bad message (it is dead-lettered), then resume it')
+    .argument('<name>')
+    .requiredOption('--seq <n>', 'the stream sequence of the bad message', positiveInt('--seq'))
+    .action((name: string, opts: { seq: number }) =>
+      admin(async (c) => print(JSON.stringify(await skipMessage(c, name, opts.seq)))),
+    );
+
+  const dlq = program.command('dlq').description('dead letters: events that could not be decoded or applied');
+  dlq
+    .command('ls')
+    .description('list dead letters with their reasons')
+    .option('--json', 'print JSON')
+    .option('--consumer <name>', 'only this consumer')
+    .action((opts: { json?: boolean; consumer?: string }) =>
+      admin(async (c) => {
+        const entries = await deadLetters(c, opts.consumer);
+        if (opts.json)
+          return print(
+            entries.map(({ data, ...e }) => ({ ...e, body: Buffer.from(data).toString('utf8') })),
+            true,
+          );
+        if (entries.length === 0) return print('no dead letters');
+        for (const e of entries)
+          io.out(`${e.consumer}  ${e.stream}#${e.seq}  ${e.subject}  ${e.time}\n    ${e.reason}\n`);
+      }, true),
+    );
+  dlq
+    .command('retry')
+    .description(
+      'feed dead letters again to their consumer after a fix: each is applied once, or dead-lettered again with the new reason',
+    )
+    .argument('<consumer>')
+    .option('--seq <n>', 'only the one with this stream sequence', positiveInt('--seq'))
+    .option('--all', 'all of them')
+    .action((consumer: string, opts: { seq?: number; all?: boolean }) =>
+      admin(async (c) => {
+        if (opts.seq === undefined && !opts.all)
+          throw new CommanderError(EXIT.usage, 'prosa.usage', 'dlq retry needs --seq N or --all');
+        const { via, outcomes } = await retryDeadLetters(c, consumer, opts.seq);
+        const applied = outcomes.filter((o) => o.applied).length;
+        io.out(
+          `retried ${outcomes.length} via ${via}: ${applied} applied, ${outcomes.length - applied} dead-lettered again\n`,
+        );
+        for (const o of outcomes) if (!o.applied) io.out(`  #${o.seq}: ${o.reason}\n`);
+      }, true),
+    );
+  dlq
+    .command('purge')
+    .description("remove a consumer's dead letters")
+    .argument('<consumer>')
+    .action((consumer: string) =>
+      admin(
+        async (c) => print(`purged ${await purgeDeadLettersOf(c, consumer)} dead letters of ${consumer}`),
+        true,
+      ),
+    );
+
+  const sagas = program.command('sagas').description('saga instances and their timeouts');
+  sagas
+    .command('ls')
+    .description('live instances of a saga with their state and pending timeouts')
+    .argument('<saga>')
+    .option('--json', 'print JSON')
+    .action((saga: string, opts: { json?: boolean }) =>
+      admin((c) => {
+        const list = sagaInstances(c, saga);
+        if (opts.json) return print(list, true);
+        if (list.length === 0) return print(`no live instances of ${saga}`);
+        for (const i of list) {
+          const timeouts = i.timeouts.map((t) => `${t.name} due ${t.dueAt}`).join(', ');
+          io.out(`${i.instance}  ${JSON.stringify(i.state)}${timeouts ? `  (${timeouts})` : ''}\n`);
+        }
+      }),
+    );
+  sagas
+    .command('cancel-timeout')
+    .description('cancel a pending timeout of a saga instance so it never fires')
+    .argument('<saga>')
+    .argument('<instance>')
+    .argument('<timeout>')
+    .action((saga: string, instance: string, timeout: string) =>
+      admin((c) => print(JSON.stringify(cancelTimeout(c, saga, instance, timeout)))),
+    );
 
   program.addOption(new Option('--no-color', 'plain output').hideHelp());
   return program;
@@ -230,7 +471,7 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
   const program = buildCli(io);
   try {
     await program.parseAsync([...argv], { from: 'user' });
-    return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
+    return EXIT.ok;
   } catch (e) {
     if (e instanceof CommanderError) {
       if (
@@ -239,7 +480,11 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
         e.code === 'commander.help'
       )
         return EXIT.ok;
-      return e.code.startsWith('prosa.') ? e.exitCode : EXIT.usage;
+      if (e.code.startsWith('prosa.')) {
+        if (e.exitCode !== EXIT.ok) io.err(`${e.message}\n`);
+        return e.exitCode;
+      }
+      return EXIT.usage;
     }
     if (e instanceof ConfigError) {
       io.err(`ConfigError: ${e.message}\n`);

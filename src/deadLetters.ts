@@ -24,7 +24,12 @@ interface DeadLetterRow {
   subject: string;
   body: Uint8Array;
   reason: string;
+  attempts: number;
 }
+
+/** The DLQ message id of a dead letter: a retry that fails again is a new message. */
+export const deadLetterMsgId = (stream: string, seq: number, consumer: string, attempts: number): string =>
+  attempts === 0 ? `${stream}:${seq}:${consumer}` : `${stream}:${seq}:${consumer}:retry-${attempts}`;
 
 export function createDeadLetterDispatcher(o: {
   db: SqliteDatabase;
@@ -35,7 +40,7 @@ export function createDeadLetterDispatcher(o: {
 }): OutboxDispatcher {
   const { db, js, worker, consumer, log } = o;
   const select = db.prepare(
-    'SELECT stream, stream_seq, subject, body, reason FROM prosa_dead_letters WHERE worker = ? AND published_at IS NULL ORDER BY stream_seq LIMIT 500',
+    'SELECT stream, stream_seq, subject, body, reason, attempts FROM prosa_dead_letters WHERE worker = ? AND published_at IS NULL AND resolution IS NULL ORDER BY stream_seq LIMIT 500',
   );
   const mark = db.prepare(
     'UPDATE prosa_dead_letters SET published_at = ? WHERE worker = ? AND stream_seq = ?',
@@ -51,7 +56,7 @@ export function createDeadLetterDispatcher(o: {
         h.set(DLQ_HEADERS.reason, r.reason.replace(/[\r\n]+/g, ' ').slice(0, 4_000));
         h.set(DLQ_HEADERS.consumer, consumer);
         await js.publish(`dlq.${consumer}`, r.body, {
-          msgID: `${r.stream}:${r.stream_seq}:${consumer}`,
+          msgID: deadLetterMsgId(r.stream, r.stream_seq, consumer, r.attempts),
           headers: h,
         });
       },

@@ -9,6 +9,7 @@ import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import { type ProsaConfigInput, type ResolvedConfig, resolveConfig } from './config.js';
 import { connectNats } from './connection.js';
 import { serveControl } from './control.js';
+import { decodeMessages } from './deadLetterAdmin.js';
 import { type EmbeddedServer, startEmbeddedServer } from './embeddedServer.js';
 import { ProsaError } from './errors.js';
 import { type Health, type HttpServer, startHttpServer } from './httpServer.js';
@@ -317,6 +318,8 @@ export function createRuntime(
                   ...(typeof body.byPid === 'number' ? { byPid: body.byPid } : {}),
                 });
                 return { checkpoint: workerNamed(name).checkpoint };
+              case 'retry':
+                return workerNamed(name).retry(decodeMessages(body));
               case 'resume':
                 await workerNamed(name).resume();
                 return { checkpoint: workerNamed(name).checkpoint };

@@ -47,6 +47,9 @@ const BOOKKEEPING = [
      reason TEXT NOT NULL,
      created_at TEXT NOT NULL,
      published_at TEXT,
+     attempts INTEGER NOT NULL DEFAULT 0,
+     resolution TEXT,
+     resolved_at TEXT,
      PRIMARY KEY (worker, stream_seq)
    )`,
   `CREATE TABLE IF NOT EXISTS prosa_gaps (

@@ -105,7 +105,9 @@ export async function collectStatus(o: {
     worker: db.prepare(
       'SELECT state, pid, live_actors, rate, detail, updated_at FROM prosa_workers WHERE worker = ?',
     ),
-    dead: db.prepare('SELECT count(*) FROM prosa_dead_letters WHERE worker = ?').pluck(),
+    dead: db
+      .prepare('SELECT count(*) FROM prosa_dead_letters WHERE worker = ? AND resolution IS NULL')
+      .pluck(),
     gaps: db.prepare(
       'SELECT from_seq AS "from", to_seq AS "to" FROM prosa_gaps WHERE worker = ? ORDER BY from_seq',
     ),

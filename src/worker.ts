@@ -8,6 +8,7 @@ import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import type { BadEventVerdict, BatchPolicy, BatchResult, DeadLetter } from './batchLoop.js';
 import type { WorkerOptions } from './config.js';
 import { createStreamConsumer, type StreamConsumer } from './consumer.js';
+import { retryRecorder } from './deadLetterAdmin.js';
 import { createDeadLetterDispatcher } from './deadLetters.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
@@ -57,6 +58,8 @@ export interface Worker {
   resume(): Promise<void>;
   /** Resolves once the checkpoint has reached `seq`; rejects after `timeoutMs` or if the worker stops. */
   waitFor(seq: number, timeoutMs: number): Promise<void>;
+  /** Feeds dead letters again (after a fix): each applied once, or dead-lettered again with the new reason. */
+  retry(messages: readonly RawEvent[]): OutOfOrderOutcome[];
 }
 
 export interface WorkerHooks {
@@ -329,6 +332,15 @@ export function createWorker(o: CreateWorkerOptions): Worker {
       for (const w of waiters)
         w.reject(new Error(`${o.kind} ${name} stopped at ${engine.checkpoint} before reaching ${w.seq}`));
       waiters.clear();
+    },
+    retry(messages) {
+      const outcomes = engine.applyOutOfOrder(messages, retryRecorder(db, name, stream));
+      void dlq.kick();
+      for (const o of outcomes) {
+        if (o.applied) log.info({ seq: o.seq }, 'dead letter applied on retry');
+        else log.warn({ seq: o.seq, reason: o.reason }, 'dead letter failed again on retry');
+      }
+      return outcomes;
     },
     waitFor(seq, timeoutMs) {
       if (engine.checkpoint >= seq) return Promise.resolve();
