@@ -87,7 +87,26 @@ export function schemaObjects(migrations: readonly string[]): { type: string; na
   }
 }
 
+/** Rebuilds under way in this process (the lock row cannot tell two of them apart: same pid). */
+const inProcess = new Set<string>();
+
 export async function rebuildProjection(o: RebuildOptions): Promise<RebuildResult> {
+  const key = `${o.sqlitePath}\u0000${o.definition.name}`;
+  if (inProcess.has(key)) {
+    throw new ProsaError(
+      'PROSA_REBUILD_RUNNING',
+      `a rebuild of ${o.definition.name} is already running in this process; wait for it to finish`,
+    );
+  }
+  inProcess.add(key);
+  try {
+    return await rebuildLocked(o);
+  } finally {
+    inProcess.delete(key);
+  }
+}
+
+async function rebuildLocked(o: RebuildOptions): Promise<RebuildResult> {
   const { definition, db, js, jsm, log } = o;
   const name = definition.name;
   const now = o.now ?? Date.now;
