@@ -1,0 +1,206 @@
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cliProject, runCli } from '../support/cliHarness.js';
+import { ledger, ledgerFixed } from '../support/fixtures/ledger.js';
+import { startNatsServer, type TestNatsServer } from '../support/natsServer.js';
+import { createTestRuntime } from '../support/runtimeHarness.js';
+
+const ledgerConfig = `{
+  streams: { LEDGER: { mode: 'managed', subjects: ['ledger.>'] } },
+  projections: [ledger],
+  http: { enabled: false },
+  defaults: { batch: { maxMessages: 20, maxWaitMs: 20 } },
+}`;
+const ledgerImports = { ledger: 'test/support/fixtures/ledgerDefault.ts' };
+
+describe('the prosa command', () => {
+  let server: TestNatsServer;
+  let nc: NatsConnection;
+  const publish = async (...bodies: string[]) => {
+    const js = jetstream(nc);
+    for (const b of bodies) await js.publish('ledger.a', b);
+  };
+  const balance = (path: string) => {
+    const db = new Database(path, { readonly: true });
+    try {
+      return db.prepare("SELECT balance FROM accounts WHERE id = 'a'").pluck().get();
+    } finally {
+      db.close();
+    }
+  };
+
+  beforeAll(async () => {
+    server = await startNatsServer();
+    nc = await connect({ servers: server.url });
+  });
+  afterAll(async () => {
+    await nc?.close();
+    await server?.cleanup();
+  });
+
+  describe('when the config has a bad value', () => {
+    it('exits 2 naming the field and what is allowed', async () => {
+      const project = cliProject(
+        server.url,
+        `{ streams: { INFRASTRUCTURE_EVENTS: { duplicateWindow: 'soon' } } }`,
+      );
+      const run = await runCli(project, ['status']);
+      expect(run.code).toBe(2);
+      expect(run.err).toContain(
+        'streams.INFRASTRUCTURE_EVENTS.duplicateWindow: expected a duration like "2m", got "soon"',
+      );
+    });
+  });
+
+  describe('when no worker runs', () => {
+    it('status --json reads SQLite and the stream', async () => {
+      const project = cliProject(server.url, ledgerConfig, ledgerImports);
+      const run = await runCli(project, ['status', '--json']);
+      expect(run.code).toBe(0);
+      const status = JSON.parse(run.out);
+      expect(status.projections[0]).toMatchObject({
+        name: 'ledger',
+        stream: 'LEDGER',
+        consumer: 'ledger',
+        checkpoint: 0,
+        state: 'never run',
+      });
+      expect(status.sagas).toEqual([]);
+    });
+  });
+
+  describe('when a worker runs in another process', () => {
+    it('pause stops it after its batch, status shows it, and resume catches up', async () => {
+      const project = cliProject(server.url, ledgerConfig, ledgerImports);
+      const jsm = await jetstreamManager(nc);
+      await jsm.streams.add({ name: 'LEDGER', subjects: ['ledger.>'] }).catch(() => {});
+      await jsm.streams.purge('LEDGER');
+      const first = await jsm.streams.info('LEDGER');
+      const base = first.state.last_seq;
+      const t = createTestRuntime(
+        server.url,
+        { streams: { LEDGER: { subjects: ['ledger.>'] } }, projections: [ledger] },
+        { dir: project.dir },
+      );
+      try {
+        await t.runtime.start();
+        await publish(
+          JSON.stringify({ type: 'Opened', account: 'a' }),
+          JSON.stringify({ type: 'Deposited', account: 'a', amount: 1 }),
+        );
+        await t.runtime.caughtUp();
+
+        const paused = await runCli(project, ['pause', 'ledger', '--reason', 'maintenance']);
+        expect(paused.code).toBe(0);
+        expect(JSON.parse(paused.out)).toMatchObject({ worker: 'ledger', via: 'running worker' });
+        await publish(JSON.stringify({ type: 'Deposited', account: 'a', amount: 10 }));
+        await new Promise((r) => setTimeout(r, 300));
+        expect(balance(project.sqlitePath)).toBe(1);
+        const table = await runCli(project, ['status']);
+        expect(table.out).toMatch(/ledger\s+projection\s+paused\s+/);
+        expect(table.out).toContain('ledger: maintenance');
+
+        const resumed = await runCli(project, ['resume', 'ledger']);
+        expect(JSON.parse(resumed.out)).toMatchObject({ via: 'running worker' });
+        await t.runtime.caughtUp();
+        expect(balance(project.sqlitePath)).toBe(11);
+        expect((await t.runtime.status()).projections[0]).toMatchObject({
+          checkpoint: base + 3,
+          state: 'running',
+        });
+      } finally {
+        await t.cleanup();
+      }
+    });
+  });
+
+  describe('when a bad event is dead-lettered', () => {
+    const setUp = async () => {
+      const project = cliProject(server.url, ledgerConfig, ledgerImports);
+      const jsm = await jetstreamManager(nc);
+      await jsm.streams.add({ name: 'LEDGER', subjects: ['ledger.>'] }).catch(() => {});
+      await jsm.streams.purge('LEDGER');
+      await jsm.streams.purge('DLQ').catch(() => {});
+      const broken = createTestRuntime(
+        server.url,
+        { streams: { LEDGER: { subjects: ['ledger.>'] } }, projections: [ledger] },
+        { dir: project.dir },
+      );
+      await broken.runtime.start();
+      await publish(
+        JSON.stringify({ type: 'Opened', account: 'a' }),
+        JSON.stringify({ type: 'Explode', account: 'a' }),
+        JSON.stringify({ type: 'Deposited', account: 'a', amount: 5 }),
+      );
+      await broken.runtime.caughtUp();
+      await broken.runtime.drain(); // drains the dead letter dispatcher too
+      return project;
+    };
+    const events = (path: string) => {
+      const db = new Database(path, { readonly: true });
+      try {
+        return db.prepare("SELECT events FROM accounts WHERE id = 'a'").pluck().get();
+      } finally {
+        db.close();
+      }
+    };
+
+    it('dlq ls shows it with its original subject, body and reason', async () => {
+      const project = await setUp();
+      const letters = JSON.parse(
+        (await runCli(project, ['dlq', 'ls', '--json', '--consumer', 'ledger'])).out,
+      ) as Record<string, unknown>[];
+      expect(letters).toHaveLength(1);
+      expect(letters[0]).toMatchObject({
+        consumer: 'ledger',
+        stream: 'LEDGER',
+        subject: 'ledger.a',
+        body: '{"type":"Explode","account":"a"}',
+      });
+      expect(letters[0]?.reason).toContain('applying Explode to account a failed: boom');
+    });
+
+    it('a retry while still broken dead-letters it again with the new attempt, with no worker running', async () => {
+      const project = await setUp();
+      const run = await runCli(project, ['dlq', 'retry', 'ledger', '--all']);
+      expect(run.out).toContain('retried 1 via sqlite: 0 applied, 1 dead-lettered again');
+      expect(JSON.parse((await runCli(project, ['dlq', 'ls', '--json'])).out)).toHaveLength(1);
+      expect(events(project.sqlitePath)).toBe(2);
+    });
+
+    it('after the fix, dlq retry feeds it to the running worker once, and a second retry finds nothing to do', async () => {
+      const project = await setUp();
+      const fixed = createTestRuntime(
+        server.url,
+        { streams: { LEDGER: { subjects: ['ledger.>'] } }, projections: [ledgerFixed] },
+        { dir: project.dir },
+      );
+      try {
+        await fixed.runtime.start();
+        const first = await runCli(project, ['dlq', 'retry', 'ledger', '--all']);
+        expect(first.out).toContain('retried 1 via running worker: 1 applied, 0 dead-lettered again');
+        expect(events(project.sqlitePath)).toBe(3);
+        const second = await runCli(project, ['dlq', 'retry', 'ledger', '--all']);
+        expect(second.out).toContain('retried 0');
+        expect(events(project.sqlitePath)).toBe(3);
+        expect(JSON.parse((await runCli(project, ['dlq', 'ls', '--json'])).out)).toEqual([]);
+        expect((await fixed.runtime.status()).projections[0]?.deadLettered).toBe(0);
+      } finally {
+        await fixed.cleanup();
+      }
+    });
+
+    it('dlq purge removes it and status no longer counts it', async () => {
+      const project = await setUp();
+      expect((await runCli(project, ['dlq', 'purge', 'ledger'])).out).toContain(
+        'purged 1 dead letters of ledger',
+      );
+      expect(JSON.parse((await runCli(project, ['dlq', 'ls', '--json'])).out)).toEqual([]);
+      expect(JSON.parse((await runCli(project, ['status', '--json'])).out).projections[0].deadLettered).toBe(
+        0,
+      );
+    });
+  });
+});
