@@ -23,6 +23,7 @@ import {
 import { loadConfig, type ResolvedConfig } from './config.js';
 import { connectNats } from './connection.js';
 import { sendControl } from './control.js';
+import { publishDemo } from './demo.js';
 import { formatDoctor, runDoctor } from './doctor.js';
 import { formatDuration, parseDuration } from './duration.js';
 import { findEmbeddedUrl } from './embeddedServer.js';
@@ -34,6 +35,7 @@ import { openDatabase, type SqliteDatabase } from './sqliteStore.js';
 import { collectStatus, lastSeqOnSubjects, type RuntimeStatus } from './status.js';
 import { formatStatusTable } from './statusFormat.js';
 import { applyStreams, listStreams } from './streams.js';
+import { formatTopology, readTopologyView, type TopologyFormat, topologyFormats } from './topologyView.js';
 
 export interface CliIo {
   out: (text: string) => void;
@@ -461,6 +463,93 @@ export function buildCli(io: CliIo = defaultIo()): Command {
     .action((saga: string, instance: string, timeout: string) =>
       admin((c) => print(JSON.stringify(cancelTimeout(c, saga, instance, timeout)))),
     );
+
+  const positiveNumber = (what: string) => (v: string) => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n <= 0)
+      throw new InvalidArgumentError(`${what} must be a positive number, got ${v}`);
+    return n;
+  };
+
+  program
+    .command('demo')
+    .description(
+      'publish a small data centre as CIM infrastructure events to INFRASTRUCTURE_EVENTS, as the CIM crates do',
+    )
+    .option('--events <n>', 'how many events', positiveInt('--events'), 2_000)
+    .option(
+      '--rate <r>',
+      'at most this many events per second (default: as fast as the server acks)',
+      positiveNumber('--rate'),
+    )
+    .option('--seed <n>', 'which story: the same seed tells the same story', positiveInt('--seed'), 1)
+    .action(async (opts: { events: number; rate?: number; seed: number }) => {
+      const c = await config();
+      const log = quietLog(c);
+      const conn = (await connect(c, log, true)) as Connected;
+      // Get-or-create, as the crate does: created with the configured settings if absent, never changed.
+      const stream = c.streams.INFRASTRUCTURE_EVENTS;
+      if (stream) await applyStreams(conn.jsm, { INFRASTRUCTURE_EVENTS: stream }, log);
+      const bar = tty
+        ? new SingleBar({
+            format: 'demo [{bar}] {percentage}% | {value}/{total} events | ETA {eta_formatted}',
+            hideCursor: true,
+          })
+        : undefined;
+      bar?.start(opts.events, 0);
+      // Ctrl-C stops publishing; what is in flight is still acknowledged and counted.
+      const stop = new AbortController();
+      void io.stopSignal?.then(() => stop.abort());
+      let lastLine = Date.now();
+      try {
+        const result = await publishDemo({
+          js: conn.js,
+          events: opts.events,
+          seed: opts.seed,
+          ...(opts.rate === undefined ? {} : { rate: opts.rate }),
+          signal: stop.signal,
+          onProgress: (published, total) => {
+            if (bar) bar.update(published);
+            else if (Date.now() - lastLine >= 2_000 && published < total) {
+              lastLine = Date.now();
+              io.out(`${JSON.stringify({ demo: { published, total } })}\n`);
+            }
+          },
+        });
+        bar?.stop();
+        const rate = Math.round((result.published * 1_000) / Math.max(1, result.ms));
+        io.out(
+          `published ${result.published} demo events to INFRASTRUCTURE_EVENTS in ${formatDuration(result.ms)} (${rate} ev/s); see the topology with \`prosa topology\`\n`,
+        );
+      } finally {
+        bar?.stop();
+        await conn.nc.close();
+      }
+    });
+
+  program
+    .command('topology')
+    .description('print the topology read model: counts, and the active resources, networks and connections')
+    .addOption(
+      new Option('--format <format>', 'table, json, or a graph: mermaid or dot (Graphviz)')
+        .choices(topologyFormats)
+        .default('table'),
+    )
+    .action(async (opts: { format: TopologyFormat }) => {
+      const c = await config();
+      if (!existsSync(c.sqlitePath)) {
+        throw new ProsaError(
+          'PROSA_SQLITE',
+          `no database at ${c.sqlitePath}: start the worker (\`npm start\`) and publish some events (\`prosa demo\`), or set PROSA_DB to the worker's database`,
+        );
+      }
+      const db = openDatabase(c.sqlitePath, { readonly: true });
+      try {
+        io.out(formatTopology(readTopologyView(db), opts.format));
+      } finally {
+        db.close();
+      }
+    });
 
   program.addOption(new Option('--no-color', 'plain output').hideHelp());
   return program;
