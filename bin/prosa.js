@@ -1,10 +1,6 @@
 #!/usr/bin/env node
 // The prosa command: TypeScript sources (and runtime.config.ts) are loaded through tsx.
-import { register } from 'tsx/esm/api';
-
-register();
-const { main } = await import('../src/cli.ts');
-
+// Signal handlers come first, so a SIGTERM during start-up still drains and exits 0.
 let resolveStop;
 const stopSignal = new Promise((resolve) => {
   resolveStop = resolve;
@@ -17,6 +13,10 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
     resolveStop(signal);
   });
 }
+
+const { register } = await import('tsx/esm/api');
+register();
+const { main } = await import('../src/cli.ts');
 
 const code = await main(process.argv.slice(2), {
   out: (t) => process.stdout.write(t),

@@ -411,6 +411,31 @@ export default defineConfig({
 });
 `;
 
+/**
+ * Imports a TypeScript module into this module graph, so the config's projections and sagas share
+ * prosa's module instances (a scoped loader would give them copies). Under `prosa` (bin) and vitest
+ * TypeScript already loads; elsewhere tsx's loader is registered once.
+ */
+async function importTypeScript(url: string): Promise<unknown> {
+  try {
+    return await import(url);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? '';
+    if (code === 'ERR_UNKNOWN_FILE_EXTENSION') {
+      const { register } = await import('tsx/esm/api');
+      register();
+      return import(url);
+    }
+    // A config outside an ESM package loads as CommonJS, which cannot require prosa's ESM graph:
+    // tsx's scoped import can (the effect sink in src/saga.ts tolerates its module copies).
+    if (code.startsWith('ERR_REQUIRE')) {
+      const { tsImport } = await import('tsx/esm/api');
+      return tsImport(url, import.meta.url);
+    }
+    throw e;
+  }
+}
+
 /** Loads runtime.config.ts (TypeScript, through tsx), validates and freezes it. */
 export async function loadConfig(
   file = 'runtime.config.ts',
@@ -424,8 +449,7 @@ export async function loadConfig(
       `${path} does not exist. A minimal working config:\n\n${MINIMAL_CONFIG}`,
     );
   }
-  const { tsImport } = await import('tsx/esm/api');
-  const mod = (await tsImport(pathToFileURL(path).href, import.meta.url)) as { default?: unknown };
+  const mod = (await importTypeScript(pathToFileURL(path).href)) as { default?: unknown };
   let exported = mod.default;
   // Outside a "type": "module" package the file loads as CommonJS: its exports arrive wrapped.
   if (isPlainObject(exported) && exported.__esModule === true) exported = exported.default;

@@ -44,20 +44,24 @@ export interface EffectSink {
   cancelTimeout(params: CancelTimeoutParams): void;
 }
 
-let sink: EffectSink | undefined;
+// Kept on globalThis, not in this module: a config loaded by a TypeScript loader can hold its own
+// copy of this module (the machines' `sagaActions`) beside the runtime's, and both must see one sink.
+const SINK = Symbol.for('prosa.effectSink');
+const holder = globalThis as { [SINK]?: EffectSink | undefined };
 
 /** Runs `fn` (a synchronous `send`) with effects going to `target`. */
 export function withEffectSink<T>(target: EffectSink, fn: () => T): T {
-  const previous = sink;
-  sink = target;
+  const previous = holder[SINK];
+  holder[SINK] = target;
   try {
     return fn();
   } finally {
-    sink = previous;
+    holder[SINK] = previous;
   }
 }
 
 const current = (): EffectSink => {
+  const sink = holder[SINK];
   if (!sink) {
     throw new Error(
       'a saga action ran outside the saga runtime; run the machine with the runtime, sagaScenario() or withEffectSink()',

@@ -8,21 +8,70 @@ import type { ProjectionDefinition, ProsaEvent, RawEvent } from '../projection.j
 import { createProjectionEngine, type ProjectionEngine } from '../projectionEngine.js';
 import { openDatabase, type SqliteDatabase } from '../sqliteStore.js';
 
+const CRASH = 'prosa replay: simulated crash before the commit';
+
+/** Databases whose next commit must fail. */
+const crashing = new Set<SqliteDatabase>();
+const withCrashTrigger = new WeakSet<SqliteDatabase>();
+
+/**
+ * A temporary trigger that aborts the checkpoint write while the database is in `crashing`. It is
+ * made once per connection, before the engine prepares its statements (DDL would make them be
+ * prepared again), and costs one function call per commit otherwise.
+ */
+function installCrashTrigger(db: SqliteDatabase): void {
+  if (withCrashTrigger.has(db)) return;
+  db.function('prosa_replay_crashing', { deterministic: false }, () => (crashing.has(db) ? 1 : 0));
+  for (const op of ['INSERT', 'UPDATE']) {
+    db.exec(
+      `CREATE TEMP TRIGGER IF NOT EXISTS prosa_replay_crash_${op.toLowerCase()} BEFORE ${op} ON main.prosa_checkpoints WHEN prosa_replay_crashing() BEGIN SELECT RAISE(ABORT, '${CRASH}'); END`,
+    );
+  }
+  withCrashTrigger.add(db);
+}
+
+const tracesOfErrors = new WeakMap<object, ReplayTraceEntry[]>();
+
+/** The steps a replay had taken when it threw `error` (the last one is the step that threw). */
+export function replayTraceOf(error: unknown): ReplayTraceEntry[] | undefined {
+  return typeof error === 'object' && error !== null ? tracesOfErrors.get(error) : undefined;
+}
+
 /** One delivery step of the in-memory stream. */
 export type DeliveryStep =
   /** Deliver the next `size` messages from the consumer's position as one batch (commit, ack). */
   | { kind: 'batch'; size: number; redeliver?: number }
-  /** The worker dies before committing the next `size` messages: they come again after restart. */
+  /**
+   * The worker applies the next `size` messages to its actors, then dies before the commit: nothing
+   * of them reaches SQLite, and they come again after the restart.
+   */
   | { kind: 'crash-before-commit'; size: number }
-  /** The worker commits the next `size` messages, then dies before acking: they come again. */
+  /**
+   * The worker commits the next `size` messages, then dies before acking: they come again to the
+   * restarted worker, which must skip them (they are at or below its checkpoint).
+   */
   | { kind: 'crash-after-commit'; size: number }
   /** Every live actor is passivated (they come back from snapshots). */
   | { kind: 'passivate' };
 
 export interface DeliveryPlan {
   steps: readonly DeliveryStep[];
+  /** Batch size for what the steps leave over. @default the last `batch` step's size, else 1 */
+  restBatchSize?: number;
   /** Live actor cap during the run. @default 10_000 */
   maxActors?: number;
+}
+
+/** What one step of a replay did, for reports written for a person. */
+export interface ReplayTraceEntry {
+  /** The plan's step, or `rest` for a batch that delivers what the plan's steps left over. */
+  step: DeliveryStep | { kind: 'rest'; size: number };
+  /** Stream sequences delivered by the step, in order (redelivered ones included). */
+  delivered: number[];
+  /** How many of `delivered` had been delivered before. */
+  redelivered: number;
+  /** The checkpoint after the step; after a crash, the committed one the new worker starts from. */
+  checkpoint: number;
 }
 
 export interface ReplayResult {
@@ -31,13 +80,15 @@ export interface ReplayResult {
   checkpoint: number;
   /** Dead letters as recorded in SQLite (seq and reason). */
   deadLetters: { seq: number; reason: string }[];
-  /** How many engines ran (1 + crashes). */
+  /** How many times the worker restarted (crashes). */
   restarts: number;
+  /** Each effective step in order; steps past the end of the stream (but passivations) are left out. */
+  trace: ReplayTraceEntry[];
 }
 
 /**
  * Runs `messages` (in stream order, seq ascending) through the engine following `plan`; after the
- * plan's steps, the rest is delivered in batches of the last size, until everything is applied.
+ * plan's steps, the rest is delivered in batches of `plan.restBatchSize`, until everything is applied.
  */
 export function replay<E extends ProsaEvent, K extends string>(
   definition: ProjectionDefinition<E, K>,
@@ -46,6 +97,7 @@ export function replay<E extends ProsaEvent, K extends string>(
   db: SqliteDatabase = openDatabase(':memory:'),
 ): ReplayResult {
   const options = { maxActors: plan.maxActors ?? 10_000 };
+  installCrashTrigger(db);
   let engine: ProjectionEngine = createProjectionEngine(definition, db, options);
   let restarts = 0;
   // The consumer's position: index of the next message it delivers (redelivery after a crash
@@ -55,54 +107,105 @@ export function replay<E extends ProsaEvent, K extends string>(
     return at === -1 ? messages.length : at;
   };
   let cursor = fromCheckpoint();
+  /** Index past the furthest message ever delivered, to tell redeliveries apart. */
+  let deliveredTo = 0;
   const restart = () => {
     engine.close();
     engine = createProjectionEngine(definition, db, options);
     restarts++;
     cursor = fromCheckpoint();
   };
-  const take = (size: number, redeliver = 0) => {
+  /**
+   * Runs a batch through the engine with its commit made to fail (the crash trigger aborts the
+   * checkpoint write, the transaction's last statement): the actors saw every message, SQLite keeps
+   * nothing, exactly as when the process dies between the two.
+   */
+  const applyThenDie = (batch: readonly RawEvent[]) => {
+    crashing.add(db);
+    try {
+      engine.applyBatch(batch);
+    } catch (e) {
+      if (!(e instanceof Error && e.message.includes(CRASH))) throw e;
+    } finally {
+      crashing.delete(db);
+    }
+  };
+  const trace: ReplayTraceEntry[] = [];
+  const take = (step: ReplayTraceEntry['step'], size: number, redeliver = 0) => {
     const start = Math.max(0, cursor - redeliver);
-    const batch = messages.slice(start, cursor + Math.max(1, size));
-    cursor = Math.min(messages.length, cursor + Math.max(1, size));
-    return batch;
+    const end = Math.min(messages.length, cursor + Math.max(1, size));
+    const batch = messages.slice(start, end);
+    const entry: ReplayTraceEntry = {
+      step,
+      delivered: batch.map((m) => m.seq),
+      redelivered: Math.max(0, Math.min(end, deliveredTo) - start),
+      checkpoint: engine.checkpoint,
+    };
+    trace.push(entry);
+    deliveredTo = Math.max(deliveredTo, end);
+    cursor = end;
+    return { batch, entry, start };
   };
 
-  let lastSize = 1;
-  for (const step of plan.steps) {
-    if (cursor >= messages.length && step.kind !== 'passivate') break;
-    switch (step.kind) {
-      case 'batch':
-        engine.applyBatch(take(step.size, step.redeliver));
-        lastSize = step.size;
-        break;
-      case 'crash-before-commit':
-        take(step.size);
-        restart();
-        break;
-      case 'crash-after-commit':
-        engine.applyBatch(take(step.size));
-        restart();
-        break;
-      case 'passivate':
-        engine.passivateAll();
-        break;
+  try {
+    let lastSize = plan.restBatchSize;
+    for (const step of plan.steps) {
+      if (cursor >= messages.length && step.kind !== 'passivate') break;
+      switch (step.kind) {
+        case 'batch': {
+          const { batch, entry } = take(step, step.size, step.redeliver);
+          engine.applyBatch(batch);
+          entry.checkpoint = engine.checkpoint;
+          if (plan.restBatchSize === undefined) lastSize = step.size;
+          break;
+        }
+        case 'crash-before-commit': {
+          const { batch, entry } = take(step, step.size);
+          applyThenDie(batch);
+          restart();
+          entry.checkpoint = engine.checkpoint;
+          break;
+        }
+        case 'crash-after-commit': {
+          const { batch, entry, start } = take(step, step.size);
+          engine.applyBatch(batch);
+          restart();
+          // Never acked: the server delivers them again, and the new worker must skip them.
+          cursor = Math.min(cursor, start);
+          entry.checkpoint = engine.checkpoint;
+          break;
+        }
+        case 'passivate':
+          engine.passivateAll();
+          trace.push({ step, delivered: [], redelivered: 0, checkpoint: engine.checkpoint });
+          break;
+      }
     }
+    const restSize = Math.max(1, lastSize ?? 1);
+    while (cursor < messages.length) {
+      const { batch, entry } = take({ kind: 'rest', size: restSize }, restSize);
+      engine.applyBatch(batch);
+      entry.checkpoint = engine.checkpoint;
+    }
+  } catch (error) {
+    if (typeof error === 'object' && error !== null) tracesOfErrors.set(error, trace);
+    engine.close();
+    throw error;
   }
-  while (cursor < messages.length) engine.applyBatch(take(lastSize));
   const deadLetters = db
     .prepare('SELECT stream_seq AS seq, reason FROM prosa_dead_letters WHERE worker = ? ORDER BY stream_seq')
     .all(definition.name) as { seq: number; reason: string }[];
   const checkpoint = engine.checkpoint;
   engine.close();
-  return { db, checkpoint, deadLetters, restarts };
+  return { db, checkpoint, deadLetters, restarts, trace };
 }
 
-/** A single clean pass: every message once, in one batch per `batchSize`. */
+/** A single clean pass: every message once, in one batch per `batchSize` (default: one batch). */
 export function cleanReplay<E extends ProsaEvent, K extends string>(
   definition: ProjectionDefinition<E, K>,
   messages: readonly RawEvent[],
-  batchSize = 1_000,
+  batchSize = Math.max(1, messages.length),
+  db?: SqliteDatabase,
 ): ReplayResult {
-  return replay(definition, messages, { steps: [{ kind: 'batch', size: batchSize }] });
+  return replay(definition, messages, { steps: [{ kind: 'batch', size: batchSize }] }, db);
 }

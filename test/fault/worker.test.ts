@@ -102,6 +102,17 @@ describe('the topology worker under faults', () => {
         }
       };
       while ((checkpoint() ?? 0) < events.length && Date.now() < deadline) await sleep(200);
+      // A SIGTERM before node has even loaded the command would be the default (kill), not a drain.
+      for (let i = 0; i < 50; i++) {
+        const db = new Database(project.sqlitePath, { readonly: true });
+        const up = db
+          .prepare('SELECT count(*) FROM prosa_workers WHERE pid = ?')
+          .pluck()
+          .get(worker.pid) as number;
+        db.close();
+        if (up > 0) break;
+        await sleep(100);
+      }
       worker.kill('SIGTERM');
       const code = await new Promise((r) => worker.once('exit', r));
       expect(code).toBe(0);

@@ -26,6 +26,11 @@ export function cliProject(natsUrl: string, body: string, imports: Record<string
   const lines = Object.entries(imports).map(([name, file]) => `import ${name} from '${repoPath(file)}';`);
   const configPath = join(dir, 'runtime.config.ts');
   writeFileSync(configPath, `${lines.join('\n')}\nexport default ${body};\n`);
+  // A project of its own, as a user's is: an ES module package.
+  writeFileSync(
+    join(dir, 'package.json'),
+    '{ "name": "prosa-cli-test", "private": true, "type": "module" }\n',
+  );
   const sqlitePath = join(dir, 'prosa.db');
   return {
     dir,
