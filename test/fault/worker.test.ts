@@ -209,9 +209,10 @@ describe('the topology worker under faults', () => {
           .all() as { seq: number; reason: string }[];
         db.close();
         expect(rows.map((r) => r.seq)).toEqual(expectedBad.map((m) => m.seq));
-        rows.forEach((r, i) =>
-          expect(r.reason).toContain((expectedBad[i]?.bad as (typeof bad)[number]).reason),
-        );
+        rows.forEach((r, i) => {
+          const sample = expectedBad[i]?.bad as (typeof bad)[number];
+          expect(r.reason).toContain(sample.reason);
+        });
         const goodDecoded = onTopologySubjects.filter((m) => !m.bad).map((m) => decodeInfrastructureEvent(m));
         expect(readModel(second.sqlitePath)).toEqual(referenceTopology(goodDecoded));
         expect((await second.runtime.status()).projections[0]?.deadLettered).toBe(expectedBad.length);
