@@ -9,6 +9,8 @@
  *   prosa live      createRuntime with the topology projection: decode, per-key XState actors,
  *                   rows + snapshots + checkpoint per batch, ack after commit
  *   prosa saga      createRuntime with the decommission saga alone; commands dispatched per second
+ *   rebuild         runtime.rebuild('topology') beside the live model, next to the ordered-consumer
+ *                   ceiling (no acks, JSON.parse) and the live rate
  *   memory          RSS of a worker after projecting 1,000,000 distinct keys with maxActors 10,000
  *                   (a child process, so the figure is the worker's own)
  *
@@ -144,11 +146,28 @@ async function prosaRun(url: string, dir: string, name: string, kind: 'projectio
   await runtime.caughtUp({ timeoutMs: 600_000 });
   const ms = performance.now() - started;
   const status = await runtime.status();
+  // The rebuild path on the same stream: replay beside the live model, then swap.
+  const rebuildMs = kind === 'projection' ? (await runtime.rebuild('topology')).ms : 0;
   await runtime.drain();
   const entry = kind === 'projection' ? status.projections[0] : status.sagas[0];
   if (entry?.checkpoint !== total)
     throw new Error(`${name}: checkpoint ${entry?.checkpoint}, expected ${total}`);
-  return { ms, status: entry };
+  return { ms, rebuildMs, status: entry };
+}
+
+/** The ordered-consumer ceiling (what a rebuild reads with): no acks, JSON.parse of each. */
+async function orderedCeiling(nc: NatsConnection, total: number): Promise<number> {
+  const consumer = await jetstream(nc).consumers.get(STREAM, { deliver_policy: DeliverPolicy.All });
+  const decoder = new TextDecoder();
+  const started = performance.now();
+  let seen = 0;
+  const messages = await consumer.consume({ max_messages: 10_000 });
+  for await (const m of messages) {
+    JSON.parse(decoder.decode(m.data));
+    if (++seen >= total) break;
+  }
+  messages.stop();
+  return performance.now() - started;
 }
 
 async function commandsDispatched(jsm: JetStreamManager): Promise<number> {
@@ -210,6 +229,7 @@ export async function run(opts: BenchOptions): Promise<Record<string, unknown>> 
     const saga = await prosaRun(server.url, dir, 'saga', 'saga', total);
     const commands = await commandsDispatched(jsm);
     const raw2 = await consumeAll(jsm, nc, total, AckPolicy.All, parse);
+    const ordered = await orderedCeiling(nc, total);
     const rawMs = Math.min(raw1, raw2);
 
     let memory: { rssMb: number; heapMb: number; ms: number; keys: number } | undefined;
@@ -233,13 +253,17 @@ export async function run(opts: BenchOptions): Promise<Record<string, unknown>> 
       prosaSaga: rate(total, saga.ms),
       sagaCommandsDispatched: commands,
       sagaCommandsPerSecond: rate(commands, saga.ms),
+      orderedCeiling: rate(total, ordered),
+      prosaRebuild: rate(total, live.rebuildMs),
       ratios: {
         liveToCeiling: +(rate(total, live.ms) / ceiling).toFixed(2),
         liveToNaive: +(rate(total, live.ms) / rate(total, naive)).toFixed(2),
         sagaToCeiling: +(rate(total, saga.ms) / ceiling).toFixed(2),
         naiveToCeiling: +(rate(total, naive) / ceiling).toFixed(2),
+        rebuildToLive: +(rate(total, live.rebuildMs) / rate(total, live.ms)).toFixed(2),
+        rebuildToOrderedCeiling: +(rate(total, live.rebuildMs) / rate(total, ordered)).toFixed(2),
       },
-      targets: { liveToCeiling: 0.5, sagaToCeiling: 0.4, rssMbAt1MKeys: 512 },
+      targets: { liveToCeiling: 0.5, sagaToCeiling: 0.4, rebuildToLive: 1.5, rssMbAt1MKeys: 512 },
       ...(memory ? { memory } : {}),
     };
     if (!opts.json) {
@@ -264,6 +288,16 @@ export async function run(opts: BenchOptions): Promise<Record<string, unknown>> 
             `${figures.ratios.sagaToCeiling.toFixed(2)} (target >= 0.40)`,
           ],
           ['  commands dispatched', figures.sagaCommandsPerSecond, `${commands} commands`],
+          [
+            'ordered consumer ceiling (no acks)',
+            figures.orderedCeiling,
+            (figures.orderedCeiling / ceiling).toFixed(2),
+          ],
+          [
+            'prosa rebuild (topology)',
+            figures.prosaRebuild,
+            `${figures.ratios.rebuildToLive.toFixed(2)} x live (target >= 1.5), ${figures.ratios.rebuildToOrderedCeiling.toFixed(2)} x ordered`,
+          ],
         ],
         ['path', 'events/s', 'x ceiling'],
       );
