@@ -117,3 +117,25 @@ export function applyBatchWith(
 }
 
 export const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
+/** What feeding one message out of order did. */
+export type OutOfOrderOutcome =
+  | { seq: number; applied: true }
+  | { seq: number; applied: false; reason: string };
+
+const always = () => true;
+const deadLetterAll: BatchPolicy = { verdict: () => 'dead-letter' };
+
+/** Applies one message regardless of the checkpoint (a dead letter fed again); the caller commits. */
+export function attemptOutOfOrder(
+  msg: RawEvent,
+  apply: (msg: RawEvent) => string | ApplyFailure | undefined,
+  discard: () => void,
+): OutOfOrderOutcome {
+  const attempt = applyBatchWith(
+    (poisoned) => attemptBatch([msg], msg.seq - 1, always, poisoned, deadLetterAll, apply),
+    discard,
+  );
+  const bad = attempt.dead[0];
+  return bad ? { seq: msg.seq, applied: false, reason: bad.reason } : { seq: msg.seq, applied: true };
+}

@@ -17,10 +17,12 @@ import {
   ApplyFailure,
   applyBatchWith,
   attemptBatch,
+  attemptOutOfOrder,
   type BatchPolicy,
   type BatchResult,
   type DeadLetter,
   errorText,
+  type OutOfOrderOutcome,
 } from './batchLoop.js';
 import type { EntityDefinition, ProjectionDefinition, ProsaEvent, RawEvent, Row } from './projection.js';
 import {
@@ -33,12 +35,7 @@ import {
 } from './sqliteStore.js';
 import { subjectMatcher } from './subjects.js';
 
-export type { BatchResult, DeadLetter } from './batchLoop.js';
-
-/** What feeding one message out of order did. */
-export type OutOfOrderOutcome =
-  | { seq: number; applied: true }
-  | { seq: number; applied: false; reason: string };
+export type { BatchResult, DeadLetter, OutOfOrderOutcome } from './batchLoop.js';
 
 export interface ProjectionEngineOptions {
   /** @default 10_000 */
@@ -314,17 +311,8 @@ class ProjectionEngineImpl implements ProjectionEngine {
     within: (outcome: OutOfOrderOutcome) => void,
   ): OutOfOrderOutcome[] {
     const outcomes: OutOfOrderOutcome[] = [];
-    const always = () => true;
-    const deadLetter: BatchPolicy = { verdict: () => 'dead-letter' };
     for (const msg of messages) {
-      const attempt = applyBatchWith(
-        (poisoned) => attemptBatch([msg], msg.seq - 1, always, poisoned, deadLetter, this.applyOne),
-        () => this.discardBatch(),
-      );
-      const bad = attempt.dead[0];
-      const outcome: OutOfOrderOutcome = bad
-        ? { seq: msg.seq, applied: false, reason: bad.reason }
-        : { seq: msg.seq, applied: true };
+      const outcome = attemptOutOfOrder(msg, this.applyOne, () => this.discardBatch());
       try {
         this.commit(this.dirty.values(), this.pending.values(), [], new Map(), this.checkpoint, () =>
           within(outcome),

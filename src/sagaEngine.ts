@@ -19,6 +19,7 @@ import {
   ApplyFailure,
   applyBatchWith,
   attemptBatch,
+  attemptOutOfOrder,
   type BatchPolicy,
   type BatchResult,
   type DeadLetter,
@@ -552,17 +553,8 @@ class SagaEngineImpl implements SagaEngine {
     within: (outcome: OutOfOrderOutcome) => void,
   ): OutOfOrderOutcome[] {
     const outcomes: OutOfOrderOutcome[] = [];
-    const always = () => true;
-    const deadLetter: BatchPolicy = { verdict: () => 'dead-letter' };
     for (const msg of messages) {
-      const attempt = applyBatchWith(
-        (poisoned) => attemptBatch([msg], msg.seq - 1, always, poisoned, deadLetter, this.applyOne),
-        () => this.discardBatch(),
-      );
-      const bad = attempt.dead[0];
-      const outcome: OutOfOrderOutcome = bad
-        ? { seq: msg.seq, applied: false, reason: bad.reason }
-        : { seq: msg.seq, applied: true };
+      const outcome = attemptOutOfOrder(msg, this.applyOne, () => this.discardBatch());
       this.commitBatch(this.checkpoint, [], new Map(), () => within(outcome));
       outcomes.push(outcome);
     }
