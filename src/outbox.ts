@@ -34,10 +34,13 @@ export function createOutboxDispatcher<R>(
     for (;;) {
       const rows = source.pending();
       if (rows.length === 0 || closed) return;
-      for (const row of rows) {
-        if (closed) return;
-        await source.publish(row);
-        source.markDone(row);
+      // The page is sent at once (one connection keeps the order) and marked done ack by ack; a
+      // failure leaves the rest pending, and any that had landed are dropped as duplicates later.
+      const acks = rows.map((row) => source.publish(row));
+      for (const p of acks) p.catch(() => {});
+      for (let i = 0; i < rows.length; i++) {
+        await acks[i];
+        source.markDone(rows[i] as R);
       }
     }
   }
