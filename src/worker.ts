@@ -5,7 +5,7 @@
  * kinds (outbox, timers) comes in through `hooks`.
  */
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
-import type { BadEventVerdict, BatchPolicy, BatchResult, DeadLetter } from './batchLoop.js';
+import type { BadEventVerdict, BatchPolicy, DeadLetter, OutOfOrderOutcome } from './batchLoop.js';
 import type { WorkerOptions } from './config.js';
 import { createStreamConsumer, type StreamConsumer } from './consumer.js';
 import { retryRecorder } from './deadLetterAdmin.js';
@@ -13,23 +13,16 @@ import { createDeadLetterDispatcher } from './deadLetters.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 import type { ProjectionSource, RawEvent } from './projection.js';
-import type { OutOfOrderOutcome } from './projectionEngine.js';
+import type { ProjectionEngine } from './projectionEngine.js';
 import type { SqliteDatabase } from './sqliteStore.js';
 import { pidAlive } from './status.js';
 import { createWorkerReporter, type WorkerState } from './workerStatus.js';
 
-/** What the worker needs of an engine (projection or saga). */
-export interface BatchEngine {
-  readonly checkpoint: number;
-  readonly liveActors: number;
-  applyBatch(messages: readonly RawEvent[]): BatchResult;
-  applyOutOfOrder(
-    messages: readonly RawEvent[],
-    within: (outcome: OutOfOrderOutcome) => void,
-  ): OutOfOrderOutcome[];
-  reload(): void;
-  close(): void;
-}
+/** What the worker needs of an engine: the projection engine's batch surface, which the saga engine has too. */
+export type BatchEngine = Pick<
+  ProjectionEngine,
+  'checkpoint' | 'liveActors' | 'applyBatch' | 'applyOutOfOrder' | 'reload' | 'close'
+>;
 
 export interface PauseRequest {
   reason: string;

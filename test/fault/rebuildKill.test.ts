@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
 import { jetstream } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import topology from '../../projections/topology.js';
 import { decodeInfrastructureEvent } from '../../src/cim/infrastructure.js';
@@ -10,17 +9,10 @@ import { publishAll } from '../bench/support.js';
 import { seedInfrastructureEvents } from '../support/cimEvents.js';
 import { cliProject, runCli, spawnCli } from '../support/cliHarness.js';
 import { startNatsServer, type TestNatsServer } from '../support/natsServer.js';
-import { readTopology, referenceTopology } from '../support/referenceTopology.js';
+import { readTopologyFile, referenceTopology } from '../support/referenceTopology.js';
 import { createTestRuntime } from '../support/runtimeHarness.js';
 
-const readModel = (path: string) => {
-  const db = new Database(path, { readonly: true });
-  try {
-    return readTopology(db);
-  } finally {
-    db.close();
-  }
-};
+const readModel = readTopologyFile;
 
 describe('rebuild under kill -9', () => {
   let server: TestNatsServer;

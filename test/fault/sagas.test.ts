@@ -11,7 +11,7 @@ import { publishAll } from '../bench/support.js';
 import { cliProject, spawnCli } from '../support/cliHarness.js';
 import { readCommands } from '../support/commands.js';
 import { connected, interfaceAdded, registered, removed, severed } from '../support/infrastructureEvents.js';
-import { startNatsServer, type TestNatsServer } from '../support/natsServer.js';
+import { startNatsServer, type TestNatsServer, waitForStream } from '../support/natsServer.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -73,16 +73,7 @@ describe('sagas under kill -9 during dispatch', () => {
       );
       const jsm = await jetstreamManager(nc);
       let worker: ChildProcess = spawnCli(project, ['run']);
-      for (
-        let i = 0;
-        i < 100 &&
-        !(await jsm.streams.info('INFRASTRUCTURE_EVENTS').then(
-          () => true,
-          () => false,
-        ));
-        i++
-      )
-        await sleep(100);
+      await waitForStream(jsm, 'INFRASTRUCTURE_EVENTS');
       const publishing = (async () => {
         for (let i = 0; i < events.length; i += 100) {
           await publishAll(jetstream(nc), events.slice(i, i + 100), 100);

@@ -10,18 +10,11 @@ import type { RawEvent } from '../../src/projection.js';
 import { publishAll } from '../bench/support.js';
 import { badInfrastructureEvents, seedInfrastructureEvents } from '../support/cimEvents.js';
 import { cliProject, spawnCli } from '../support/cliHarness.js';
-import { startNatsServer, type TestNatsServer } from '../support/natsServer.js';
-import { readTopology, referenceTopology } from '../support/referenceTopology.js';
+import { startNatsServer, type TestNatsServer, waitForStream } from '../support/natsServer.js';
+import { readTopologyFile, referenceTopology } from '../support/referenceTopology.js';
 import { createTestRuntime, tempDir } from '../support/runtimeHarness.js';
 
-const readModel = (path: string) => {
-  const db = new Database(path, { readonly: true });
-  try {
-    return readTopology(db);
-  } finally {
-    db.close();
-  }
-};
+const readModel = readTopologyFile;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Publishes at about `perSecond`, in slices, so a worker has time to be killed in the middle. */
@@ -70,16 +63,7 @@ describe('the topology worker under faults', () => {
       const spawnWorker = () => spawnCli(project, ['run']);
       let worker: ChildProcess = spawnWorker();
       // The worker creates the stream (external: get-or-create) before anything is published.
-      for (
-        let i = 0;
-        i < 100 &&
-        !(await jsm.streams.info('INFRASTRUCTURE_EVENTS').then(
-          () => true,
-          () => false,
-        ));
-        i++
-      )
-        await sleep(100);
+      await waitForStream(jsm, 'INFRASTRUCTURE_EVENTS');
       const publishing = publishPaced(nc, events, 1_000);
       let kills = 0;
       while (kills < 20) {
@@ -137,16 +121,7 @@ describe('the topology worker under faults', () => {
         await sleep(50);
         await server.restart();
         // Wait for the publisher's connection to be back before publishing the rest.
-        for (
-          let i = 0;
-          i < 100 &&
-          !(await jsm.streams.info('INFRASTRUCTURE_EVENTS').then(
-            () => true,
-            () => false,
-          ));
-          i++
-        )
-          await sleep(100);
+        await waitForStream(jsm, 'INFRASTRUCTURE_EVENTS');
         await publishAll(jetstream(nc), events.slice(3_000));
         await t.runtime.caughtUp({ timeoutMs: 60_000 });
         expect(readModel(t.sqlitePath)).toEqual(referenceTopology(events.map(decodeInfrastructureEvent)));

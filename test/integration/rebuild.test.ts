@@ -10,17 +10,10 @@ import type { RawEvent } from '../../src/projection.js';
 import { publishAll } from '../bench/support.js';
 import { seedInfrastructureEvents } from '../support/cimEvents.js';
 import { startNatsServer, type TestNatsServer } from '../support/natsServer.js';
-import { readTopology, referenceTopology, topologyTables } from '../support/referenceTopology.js';
+import { readTopologyFile, referenceTopology, topologyTables } from '../support/referenceTopology.js';
 import { createTestRuntime, tempDir } from '../support/runtimeHarness.js';
 
-const readModel = (path: string) => {
-  const db = new Database(path, { readonly: true });
-  try {
-    return readTopology(db);
-  } finally {
-    db.close();
-  }
-};
+const readModel = readTopologyFile;
 const expected = (events: readonly RawEvent[]) => referenceTopology(events.map(decodeInfrastructureEvent));
 const config = { projections: [topology] };
 

@@ -5,9 +5,11 @@
  *   const server = await startNatsServer();
  *   afterAll(() => server.cleanup());
  */
+
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { JetStreamManager } from '@nats-io/jetstream';
 import { type NatsServerProcess, spawnNatsServer } from '../../src/natsServerProcess.js';
 
 export interface TestNatsServerOptions {
@@ -74,4 +76,24 @@ export async function startNatsServer(options: TestNatsServerOptions = {}): Prom
   };
   live.add(server);
   return server;
+}
+
+/** Waits (up to `timeoutMs`) until `stream` exists: a worker creates it, or a restarted server is back. */
+export async function waitForStream(
+  jsm: JetStreamManager,
+  stream: string,
+  timeoutMs = 10_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (
+      await jsm.streams.info(stream).then(
+        () => true,
+        () => false,
+      )
+    )
+      return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`stream ${stream} did not appear within ${timeoutMs} ms`);
 }

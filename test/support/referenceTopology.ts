@@ -7,6 +7,7 @@
  * Rows hold what the SQLite tables hold: is_active 0/1, timestamps as text, and the JSON columns
  * (metadata, addresses, configuration, dependencies, rules) as their parsed values.
  */
+import Database from 'better-sqlite3';
 import type { InfrastructureEvent } from '../../src/cim/infrastructure.js';
 
 export interface ComputeResourceRecord {
@@ -290,4 +291,14 @@ export function readTopology(db: ReadableDatabase): TopologyTables {
     for (const row of rows) map.set(row.id as string, parseStoredRow(table, row));
   }
   return t;
+}
+
+/** The six tables of the topology database file at `path`, read through its own read-only handle. */
+export function readTopologyFile(path: string): TopologyTables {
+  const db = new Database(path, { readonly: true });
+  try {
+    return readTopology(db);
+  } finally {
+    db.close();
+  }
 }
