@@ -12,7 +12,7 @@ export default defineConfig({
   //   streams: { PERSON_EVENTS: { mode: 'managed', subjects: ['person.events.>'], maxAge: '1y' } },
   projections: [topology],
   defaults: {
-    batch: { maxMessages: 1_000, maxWaitMs: 500 },
+    batch: { maxMessages: 10_000, maxWaitMs: 500 },
     maxActors: 10_000,
   },
 });

@@ -19,7 +19,18 @@ const bothEnds = (c: Connection) => [c.from_resource, c.to_resource];
 
 export default defineSaga({
   name: 'decommission',
-  source: { stream: 'INFRASTRUCTURE_EVENTS', subjects: ['infrastructure.>'] },
+  source: {
+    stream: 'INFRASTRUCTURE_EVENTS',
+    // Only what `correlate` reads: messages on other subjects are passed over undecoded (about two
+    // thirds of a typical stream), and bad input there is the topology projection's to dead-letter.
+    subjects: [
+      'infrastructure.compute.registered',
+      'infrastructure.compute.decommissioned',
+      'infrastructure.connection.established',
+      'infrastructure.connection.severed',
+      'infrastructure.network.defined', // NetworkTopologyDefined (beside NetworkDefined)
+    ],
+  },
   decode: decodeInfrastructureEvent,
 
   /** The instance(s) an event belongs to: none, one or several. */

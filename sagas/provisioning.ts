@@ -15,7 +15,15 @@ import { defineSaga } from '../src/saga.js';
 
 export default defineSaga({
   name: 'provisioning',
-  source: { stream: 'INFRASTRUCTURE_EVENTS', subjects: ['infrastructure.>'] },
+  source: {
+    stream: 'INFRASTRUCTURE_EVENTS',
+    // Only what `correlate` reads; other subjects are passed over undecoded.
+    subjects: [
+      'infrastructure.compute.registered',
+      'infrastructure.network.added', // InterfaceAdded
+      'infrastructure.compute.decommissioned',
+    ],
+  },
   decode: decodeInfrastructureEvent,
 
   correlate(e) {

@@ -3,7 +3,7 @@
  * passivated (handed to `onPassivate`, then stopped). An actor that is asked for again comes back
  * from its persisted snapshot (`load`), never by replaying the stream.
  */
-import { type AnyActorRef, type AnyStateMachine, createActor } from 'xstate';
+import { type AnyActorRef, type AnyMachineSnapshot, type AnyStateMachine, createActor } from 'xstate';
 
 export interface HostedActor {
   readonly kind: string;
@@ -34,6 +34,36 @@ export interface ActorHost {
 }
 
 export const slotOf = (kind: string, id: string): string => `${kind}\u0000${id}`;
+
+/**
+ * An actor's state as stored text. A machine with no children and no history is fully described by
+ * `{status, value, context}` (plus `output` once done): writing that directly skips
+ * `getPersistedSnapshot`'s deep copy, which cost ~5% of a projection's time. Anything richer is
+ * stored in XState's own persisted form.
+ */
+export function serializeSnapshot(actor: AnyActorRef): string {
+  const snap = actor.getSnapshot() as AnyMachineSnapshot;
+  if (isEmpty(snap.children) && isEmpty(snap.historyValue)) {
+    const { status, value, context, output } = snap;
+    return JSON.stringify(
+      output === undefined ? { status, value, context } : { status, value, context, output },
+    );
+  }
+  return JSON.stringify(actor.getPersistedSnapshot());
+}
+
+/** Stored text back into a snapshot `createActor` restores (either form of {@link serializeSnapshot}). */
+export function parseSnapshot(text: string): unknown {
+  const snap = JSON.parse(text) as Record<string, unknown>;
+  snap.children ??= {};
+  snap.historyValue ??= {};
+  return snap;
+}
+
+function isEmpty(o: object | undefined): boolean {
+  for (const _ in o) return false;
+  return true;
+}
 
 // XState reports errors of an actor without an error observer by throwing from a timer, which would
 // crash the worker; the engine reads `snapshot.status === 'error'` instead.

@@ -293,7 +293,7 @@ export function buildCli(io: CliIo = defaultIo()): Command {
     .command('rebuild')
     .description('rebuild a projection from the stream beside the live model, then swap it in atomically')
     .argument('<projection>')
-    .option('--batch <n>', 'messages per transaction', positiveInt('--batch'), 20_000)
+    .option('--batch <n>', 'messages per transaction', positiveInt('--batch'), 100_000)
     .action(async (name: string, opts: { batch: number }) => {
       const c = await config();
       const definition = c.projections.find((p) => p.name === name);

@@ -58,8 +58,12 @@ const streamSchema = z
 
 const batchSchema = z
   .object({
-    /** Messages per transaction. @default 1000 */
-    maxMessages: positiveInt().default(1_000),
+    /**
+     * Most messages per transaction. A worker that is caught up commits each message as it comes
+     * (`pending` 0); one that is behind fills batches, and larger batches write a key changed several
+     * times once: 10,000 ran the topology 1.3x faster than 1,000 here. @default 10_000
+     */
+    maxMessages: positiveInt().default(10_000),
     /** Longest a partial batch waits before it is committed. @default 500 */
     maxWaitMs: positiveInt().default(500),
   })
@@ -91,8 +95,8 @@ const workerSchema = z
     onGap: z.enum(['continue', 'stop'], { error: 'must be "continue" or "stop"' }).default('continue'),
     /** Must exceed the worst batch time. @default '60s' */
     ackWait: duration('"60s"').default(60_000),
-    /** Must exceed batch.maxMessages. @default 10_000 */
-    maxAckPending: positiveInt().default(10_000),
+    /** Must exceed batch.maxMessages (a batch plus the next pull in flight). @default 50_000 */
+    maxAckPending: positiveInt().default(50_000),
     /** Saga timeouts by name, e.g. `{ stuck: '5m' }`. */
     timeouts: z.record(z.string(), duration('"5m"')).default({}),
     /** How long a finished saga instance's compact record is kept. @default '7d' */

@@ -12,7 +12,13 @@
  * marked, and the batch runs again without it; so a bad event never leaves half-applied state.
  */
 import type { AnyActorRef, AnyMachineSnapshot } from 'xstate';
-import { type ActorHost, createActorHost, type HostedActor } from './actorHost.js';
+import {
+  type ActorHost,
+  createActorHost,
+  type HostedActor,
+  parseSnapshot,
+  serializeSnapshot,
+} from './actorHost.js';
 import {
   ApplyFailure,
   applyBatchWith,
@@ -147,13 +153,13 @@ class ProjectionEngineImpl implements ProjectionEngine {
       machines,
       maxActors: options.maxActors ?? 10_000,
       load: (kind, id, slot) => {
-        // Passivated earlier in this batch: its uncommitted state moves back into the live actor.
+        // Passivated earlier in this batch: its uncommitted state comes back into the live actor. The
+        // write stays pending (an event the actor then ignores leaves it clean, not committed).
         const pending = this.pending.get(slot);
-        if (pending) this.pending.delete(slot);
         const text = pending
           ? pending.snapshot
           : (this.stmt.loadSnapshot.get(this.name, kind, id) as string | undefined);
-        return text === undefined ? undefined : JSON.parse(text);
+        return text === undefined ? undefined : parseSnapshot(text);
       },
       onPassivate: (hosted) => {
         if (this.dirty.has(hosted.slot)) {
@@ -222,7 +228,7 @@ class ProjectionEngineImpl implements ProjectionEngine {
     const actor: AnyActorRef = hosted.actor;
     const snapshot = actor.getSnapshot() as AnyMachineSnapshot;
     const row = writer.entity.row ? writer.entity.row(snapshot as never) : defaultRow(snapshot);
-    return { kind: hosted.kind, id: hosted.id, snapshot: JSON.stringify(actor.getPersistedSnapshot()), row };
+    return { kind: hosted.kind, id: hosted.id, snapshot: serializeSnapshot(actor), row };
   }
 
   private write(w: PendingWrite): void {
@@ -292,8 +298,10 @@ class ProjectionEngineImpl implements ProjectionEngine {
       } catch (e) {
         return new ApplyFailure(msg.seq, `cannot start the ${kind} actor ${id}: ${errorText(e)}`);
       }
+      const before = hosted.actor.getSnapshot();
       hosted.actor.send(event);
       const snap = hosted.actor.getSnapshot() as AnyMachineSnapshot;
+      if (snap === before) continue; // ignored by the machine: nothing to write
       if (snap.status === 'error') {
         host.drop(hosted.slot);
         return new ApplyFailure(

