@@ -22,6 +22,7 @@ export const errorCodes = {
   PROSA_PROJECTION_INVALID: 'A projection or saga definition is not valid.',
   PROSA_TIMEOUT: 'An operation did not finish within its time limit.',
   PROSA_REBUILD_RUNNING: 'A rebuild of that projection is already running.',
+  PROSA_WORKER_RUNNING: 'Another process already runs that projection or saga on the same database.',
   PROSA_NOT_FOUND: 'No projection, saga, instance or dead letter has that name or number.',
 } as const;
 

@@ -24,7 +24,7 @@ import { openDatabase, readCheckpoint, type SqliteDatabase } from './sqliteStore
 import { collectStatus, type LiveWorkerInfo, lastSeqOnSubjects, type RuntimeStatus } from './status.js';
 import { applyStreams } from './streams.js';
 import type { Worker } from './worker.js';
-import type { WorkerState } from './workerStatus.js';
+import { claimWorkers, type WorkerState } from './workerStatus.js';
 
 /** Where time comes from; tests inject a virtual one. */
 export interface Clock {
@@ -281,6 +281,11 @@ export function createRuntime(
         await applyStreams(jsm, resolved.streams, log);
         db = openDatabase(resolved.sqlitePath);
         const database = db;
+        claimWorkers(
+          database,
+          [...resolved.projections, ...resolved.sagas].map((d) => d.name),
+          now,
+        );
         for (const definition of resolved.projections) {
           const stored = readCheckpoint(database, definition.name);
           if (stored && stored.version !== (definition.version ?? 1))

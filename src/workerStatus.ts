@@ -3,8 +3,11 @@
  * `runtime.status()`, written to `prosa_workers` once a second for `prosa status` in another
  * terminal, and logged at info once every few seconds while busy (never once per event).
  */
+import { hostname } from 'node:os';
+import { ProsaError } from './errors.js';
 import type { Logger } from './logger.js';
 import type { SqliteDatabase } from './sqliteStore.js';
+import { pidAlive } from './status.js';
 
 export type WorkerState =
   | 'starting'
@@ -140,4 +143,41 @@ export function createWorkerReporter(o: {
       write();
     },
   };
+}
+
+/** A claim older than this, or by a process that is gone, is stale. The reporter renews it each second. */
+const CLAIM_STALE_MS = 30_000;
+
+/**
+ * Takes ownership of workers in this database for this process, or refuses: two processes consuming
+ * into one SQLite file would share the durable consumer and apply each other's messages past their
+ * checkpoints. A worker is held by another process while its `prosa_workers` row was written by a live
+ * pid in the last 30 s and does not say stopped (a process killed with -9 holds nothing: its pid is
+ * gone). Checked and written in one immediate transaction, so two starts at once cannot both win.
+ */
+export function claimWorkers(db: SqliteDatabase, workers: readonly string[], now: () => number): void {
+  const row = db.prepare('SELECT state, pid, updated_at AS updatedAt FROM prosa_workers WHERE worker = ?');
+  const claim = db.prepare(
+    `INSERT INTO prosa_workers (worker, kind, state, pid, updated_at) VALUES (?, '', 'starting', ?, ?)
+     ON CONFLICT (worker) DO UPDATE SET state = excluded.state, pid = excluded.pid, updated_at = excluded.updated_at`,
+  );
+  db.transaction(() => {
+    const at = now();
+    for (const worker of workers) {
+      const held = row.get(worker) as { state: string; pid: number | null; updatedAt: string } | undefined;
+      if (
+        held?.pid &&
+        held.pid !== process.pid &&
+        held.state !== 'stopped' &&
+        at - Date.parse(held.updatedAt) < CLAIM_STALE_MS &&
+        pidAlive(held.pid)
+      ) {
+        throw new ProsaError(
+          'PROSA_WORKER_RUNNING',
+          `${worker} is already running in process ${held.pid} on ${hostname()} with this database (${db.name}); stop that process first, or give this one its own database (PROSA_DB)`,
+        );
+      }
+      claim.run(worker, process.pid, new Date(at).toISOString());
+    }
+  }).immediate();
 }

@@ -1,8 +1,9 @@
+import { existsSync } from 'node:fs';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cliProject, runCli } from '../support/cliHarness.js';
+import { cliProject, runCli, spawnCli } from '../support/cliHarness.js';
 import { ledger, ledgerFixed } from '../support/fixtures/ledger.js';
 import { startNatsServer, type TestNatsServer } from '../support/natsServer.js';
 import { createTestRuntime } from '../support/runtimeHarness.js';
@@ -14,6 +15,28 @@ const ledgerConfig = `{
   defaults: { batch: { maxMessages: 20, maxWaitMs: 20 } },
 }`;
 const ledgerImports = { ledger: 'test/support/fixtures/ledgerDefault.ts' };
+
+const workerRow = (path: string) => {
+  if (!existsSync(path)) return undefined;
+  const db = new Database(path, { readonly: true });
+  try {
+    return db.prepare("SELECT pid, state FROM prosa_workers WHERE worker = 'ledger'").get() as
+      | { pid: number; state: string }
+      | undefined;
+  } catch {
+    return undefined; // not created yet
+  } finally {
+    db.close();
+  }
+};
+
+async function waitFor(check: () => boolean, timeoutMs = 20_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > until) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
 
 describe('the prosa command', () => {
   let server: TestNatsServer;
@@ -112,6 +135,32 @@ describe('the prosa command', () => {
         });
       } finally {
         await t.cleanup();
+      }
+    });
+  });
+
+  describe('when a second worker is started on the same database', () => {
+    it('refuses while the first runs, naming it and its pid, and starts once the first was killed -9', async () => {
+      const project = cliProject(server.url, ledgerConfig, ledgerImports);
+      const first = spawnCli(project, ['run']);
+      try {
+        await waitFor(() => workerRow(project.sqlitePath)?.pid === first.pid);
+
+        const second = await runCli(project, ['run']);
+        expect(second.code).toBe(1);
+        expect(second.err).toContain('PROSA_WORKER_RUNNING');
+        expect(second.err).toContain(`ledger is already running in process ${first.pid}`);
+        expect(workerRow(project.sqlitePath)?.pid).toBe(first.pid);
+
+        first.kill('SIGKILL');
+        await new Promise((r) => first.once('exit', r));
+        let stop!: (s: string) => void;
+        const third = runCli(project, ['run'], new Promise<string>((r) => (stop = r)));
+        await waitFor(() => workerRow(project.sqlitePath)?.pid === process.pid);
+        stop('SIGTERM');
+        expect((await third).code).toBe(0);
+      } finally {
+        first.kill('SIGKILL');
       }
     });
   });
