@@ -13,6 +13,8 @@
  *   prosa saga      createRuntime with the decommission saga alone; commands dispatched per second
  *   rebuild         runtime.rebuild('topology') beside the live model, next to the ordered-consumer
  *                   ceiling (no acks, JSON.parse) and the live rate
+ *   xstate alone    the same events sent to a live actor per key, decoded beforehand, no I/O: the
+ *                   bound of any one-thread design with an actor per key
  *   memory          RSS of a worker after projecting 1,000,000 distinct keys with maxActors 10,000
  *                   (a child process, so the figure is the worker's own)
  *
@@ -36,11 +38,13 @@ import {
   jetstreamManager,
 } from '@nats-io/jetstream';
 import { connect, type NatsConnection, nanos } from '@nats-io/transport-node';
+import { type AnyActorRef, type AnyStateMachine, createActor } from 'xstate';
 import topology from '../../projections/topology.js';
 import decommission from '../../sagas/decommission.js';
 import { decodeInfrastructureEvent } from '../../src/cim/infrastructure.js';
 import { resolveConfig } from '../../src/config.js';
 import { silentLogger } from '../../src/logger.js';
+import type { RawEvent } from '../../src/projection.js';
 import { createRuntime } from '../../src/runtime.js';
 import { openDatabase } from '../../src/sqliteStore.js';
 import { seedInfrastructureEvents } from '../support/cimEvents.js';
@@ -188,6 +192,34 @@ async function prosaRun(url: string, dir: string, name: string, kind: 'projectio
   return { ms, rebuildMs, status: entry };
 }
 
+/**
+ * What the actors alone cost: the same events, decoded beforehand, sent to one live XState actor per
+ * key (created on first use), with no NATS and no SQLite. Any design with a live actor per key on one
+ * thread runs below this.
+ */
+function xstateAlone(events: readonly RawEvent[]): number {
+  const decoded = events.map((e) => topology.decode(e));
+  const actors = new Map<string, AnyActorRef>();
+  const machines = topology.entities as Record<string, { machine: AnyStateMachine }>;
+  let sends = 0;
+  const started = performance.now();
+  for (const e of decoded) {
+    for (const [kind, id] of topology.keys(e)) {
+      const slot = `${kind}\u0000${id}`;
+      let actor = actors.get(slot);
+      if (!actor) {
+        actor = createActor(machines[kind]?.machine as AnyStateMachine, { input: { id } }).start();
+        actors.set(slot, actor);
+      }
+      actor.send(e);
+      sends++;
+    }
+  }
+  const ms = performance.now() - started;
+  for (const a of actors.values()) a.stop();
+  return rate(sends, ms);
+}
+
 /** The ordered-consumer ceiling (what a rebuild reads with): no acks, JSON.parse of each. */
 async function orderedCeiling(nc: NatsConnection, total: number): Promise<number> {
   const consumer = await jetstream(nc).consumers.get(STREAM, { deliver_policy: DeliverPolicy.All });
@@ -264,6 +296,7 @@ export async function run(opts: BenchOptions): Promise<Record<string, unknown>> 
     const commands = await commandsDispatched(jsm);
     const raw2 = await consumeAll(jsm, nc, total, AckPolicy.All, parse);
     const ordered = await orderedCeiling(nc, total);
+    const xstate = xstateAlone(events);
     const rawMs = Math.min(raw1, raw2);
 
     let memory: { rssMb: number; heapMb: number; ms: number; keys: number } | undefined;
@@ -290,6 +323,7 @@ export async function run(opts: BenchOptions): Promise<Record<string, unknown>> 
       sagaCommandsPerSecond: rate(commands, saga.ms),
       orderedCeiling: rate(total, ordered),
       prosaRebuild: rate(total, live.rebuildMs),
+      xstateSendsAlone: xstate,
       ratios: {
         liveToCeiling: +(rate(total, live.ms) / ceiling).toFixed(2),
         liveToNaive: +(rate(total, live.ms) / rate(total, naive)).toFixed(2),
@@ -299,6 +333,7 @@ export async function run(opts: BenchOptions): Promise<Record<string, unknown>> 
         liveToHandBatched: +(rate(total, live.ms) / rate(total, batched)).toFixed(2),
         rebuildToLive: +(rate(total, live.rebuildMs) / rate(total, live.ms)).toFixed(2),
         rebuildToOrderedCeiling: +(rate(total, live.rebuildMs) / rate(total, ordered)).toFixed(2),
+        xstateAloneToCeiling: +(xstate / ceiling).toFixed(2),
       },
       targets: { liveToCeiling: 0.5, sagaToCeiling: 0.4, rebuildToLive: 1.5, rssMbAt1MKeys: 512 },
       ...(memory ? { memory } : {}),
@@ -339,6 +374,11 @@ export async function run(opts: BenchOptions): Promise<Record<string, unknown>> 
             'prosa rebuild (topology)',
             figures.prosaRebuild,
             `${figures.ratios.rebuildToLive.toFixed(2)} x live (target >= 1.5), ${figures.ratios.rebuildToOrderedCeiling.toFixed(2)} x ordered`,
+          ],
+          [
+            'xstate sends alone (no NATS, no SQLite)',
+            figures.xstateSendsAlone,
+            figures.ratios.xstateAloneToCeiling.toFixed(2),
           ],
         ],
         ['path', 'events/s', 'x ceiling'],
