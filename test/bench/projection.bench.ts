@@ -113,23 +113,36 @@ async function consumeAll(
   return ms;
 }
 
-function naiveHandler(dir: string): (m: JsMsg) => void {
-  const db = openDatabase(join(dir, 'naive.db'));
+/** The hand-written consumers' store: one row per entity (its last event's data) and a checkpoint. */
+function entityStore(dir: string, name: string) {
+  const db = openDatabase(join(dir, `${name}.db`));
   db.exec('CREATE TABLE IF NOT EXISTS entities (kind TEXT, id TEXT, body TEXT, PRIMARY KEY (kind, id))');
   const upsert = db.prepare(
     'INSERT INTO entities VALUES (?, ?, ?) ON CONFLICT (kind, id) DO UPDATE SET body = excluded.body',
   );
   const checkpoint = db.prepare(
-    "INSERT INTO prosa_checkpoints (worker, seq, updated_at) VALUES ('naive', ?, '') ON CONFLICT (worker) DO UPDATE SET seq = excluded.seq",
+    "INSERT INTO prosa_checkpoints (worker, seq, updated_at) VALUES (?, ?, '') ON CONFLICT (worker) DO UPDATE SET seq = excluded.seq",
   );
-  const apply = db.transaction((kind: string, id: string, body: string, seq: number) => {
-    upsert.run(kind, id, body);
-    checkpoint.run(seq);
+  return {
+    db,
+    row: (m: JsMsg): [string, string, string] => {
+      const e = decodeInfrastructureEvent(m);
+      const [kind, id] = topology.keys(e)[0] ?? ['none', 'none'];
+      return [kind, id, JSON.stringify(e.data)];
+    },
+    upsert: (row: [string, string, string]) => upsert.run(row),
+    checkpoint: (seq: number) => checkpoint.run(name, seq),
+  };
+}
+
+function naiveHandler(dir: string): (m: JsMsg) => void {
+  const store = entityStore(dir, 'naive');
+  const apply = store.db.transaction((row: [string, string, string], seq: number) => {
+    store.upsert(row);
+    store.checkpoint(seq);
   });
   return (m) => {
-    const e = decodeInfrastructureEvent(m);
-    const [kind, id] = topology.keys(e)[0] ?? ['none', 'none'];
-    apply(kind, id, JSON.stringify(e.data), m.seq);
+    apply(store.row(m), m.seq);
     m.ack();
   };
 }
@@ -140,23 +153,14 @@ function naiveHandler(dir: string): (m: JsMsg) => void {
  * snapshots: the ceiling of any design that writes SQLite from one thread.
  */
 function batchedHandler(dir: string, batch: number): (m: JsMsg) => void {
-  const db = openDatabase(join(dir, 'batched.db'));
-  db.exec('CREATE TABLE IF NOT EXISTS entities (kind TEXT, id TEXT, body TEXT, PRIMARY KEY (kind, id))');
-  const upsert = db.prepare(
-    'INSERT INTO entities VALUES (?, ?, ?) ON CONFLICT (kind, id) DO UPDATE SET body = excluded.body',
-  );
-  const checkpoint = db.prepare(
-    "INSERT INTO prosa_checkpoints (worker, seq, updated_at) VALUES ('batched', ?, '') ON CONFLICT (worker) DO UPDATE SET seq = excluded.seq",
-  );
+  const store = entityStore(dir, 'batched');
   let rows: [string, string, string][] = [];
-  const commit = db.transaction((seq: number) => {
-    for (const r of rows) upsert.run(r);
-    checkpoint.run(seq);
+  const commit = store.db.transaction((seq: number) => {
+    for (const r of rows) store.upsert(r);
+    store.checkpoint(seq);
   });
   return (m) => {
-    const e = decodeInfrastructureEvent(m);
-    const [kind, id] = topology.keys(e)[0] ?? ['none', 'none'];
-    rows.push([kind, id, JSON.stringify(e.data)]);
+    rows.push(store.row(m));
     // consumeAll acks the message this returns on (ack-all), so commit first.
     if (rows.length === batch || m.info.pending === 0) {
       commit(m.seq);

@@ -29,7 +29,10 @@ describe('checkProjection', () => {
 
   describe('when a fold keeps state in a module-level variable', () => {
     it('fails with a crash before a commit that applies events twice, and says so', () => {
-      const error = failureOf(() => checkProjection(moduleStateLedger, { events: ledgerStream() }));
+      // It takes a crash before a commit after an event that moves the cache: found in most runs of 100.
+      const error = failureOf(() =>
+        checkProjection(moduleStateLedger, { events: ledgerStream(), numRuns: 500 }),
+      );
       expect(error.message).toContain(
         'checkProjection(ledger_module_cache): replaying under the schedule below (batches, redeliveries, crashes, passivation) gives another read model than one clean pass.',
       );
@@ -52,9 +55,9 @@ describe('checkProjection', () => {
         'checkProjection(ledger_with_a_set): replaying under the schedule below',
       );
       expect(error.message).toMatch(
-        /capped at 1 for \d entities, so actors are passivated and restored|passivate every live actor|the worker crashes/,
+        /capped at \d+ for \d+ entities, so actors are passivated and restored|passivate every live actor|the worker crashes/,
       );
-      expect(error.message).toMatch(/accounts "[a-c]": counterparties: expected "[a-c]", got ""/);
+      expect(error.message).toMatch(/accounts "[a-c]": counterparties: expected "[a-c ]+", got "[a-c ]*"/);
       expect(error.message).toContain('a Map, Set, class instance or closure in the context is lost');
       expect(error.events.length).toBeLessThanOrEqual(4);
     });
