@@ -24,7 +24,7 @@ import { openDatabase, readCheckpoint, type SqliteDatabase } from './sqliteStore
 import { collectStatus, type LiveWorkerInfo, lastSeqOnSubjects, type RuntimeStatus } from './status.js';
 import { applyStreams } from './streams.js';
 import type { Worker } from './worker.js';
-import { claimWorkers, type WorkerState } from './workerStatus.js';
+import { claimWorkers, releaseWorkers, type WorkerState } from './workerStatus.js';
 
 /** Where time comes from; tests inject a virtual one. */
 export interface Clock {
@@ -140,6 +140,7 @@ export function createRuntime(
       metrics,
     });
   }
+  const workerNames = () => [...resolved.projections, ...resolved.sagas].map((d) => d.name);
   const optionsOf = (name: string) => resolved.workers[name] as ResolvedConfig['workers'][string];
 
   async function rebuild(
@@ -218,6 +219,7 @@ export function createRuntime(
       control?.unsubscribe();
       await Promise.allSettled([...workers.values()].map((w) => w.stop()));
       await Promise.allSettled(rebuildTasks);
+      if (db?.open) releaseWorkers(db, workerNames());
       try {
         await nc?.drain();
       } catch {
@@ -281,11 +283,7 @@ export function createRuntime(
         await applyStreams(jsm, resolved.streams, log);
         db = openDatabase(resolved.sqlitePath);
         const database = db;
-        claimWorkers(
-          database,
-          [...resolved.projections, ...resolved.sagas].map((d) => d.name),
-          now,
-        );
+        claimWorkers(database, workerNames(), now);
         for (const definition of resolved.projections) {
           const stored = readCheckpoint(database, definition.name);
           if (stored && stored.version !== (definition.version ?? 1))

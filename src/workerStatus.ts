@@ -151,9 +151,11 @@ const CLAIM_STALE_MS = 30_000;
 /**
  * Takes ownership of workers in this database for this process, or refuses: two processes consuming
  * into one SQLite file would share the durable consumer and apply each other's messages past their
- * checkpoints. A worker is held by another process while its `prosa_workers` row was written by a live
- * pid in the last 30 s and does not say stopped (a process killed with -9 holds nothing: its pid is
- * gone). Checked and written in one immediate transaction, so two starts at once cannot both win.
+ * checkpoints. A worker is held by another process while its `prosa_workers` row names a live pid
+ * and was written in the last 30 s (a process killed with -9 holds nothing: its pid is gone; one that
+ * drained let go with {@link releaseWorkers}; one stopped at a bad event still holds it, since
+ * `prosa resume` restarts it there). Checked and written in one immediate transaction, so two starts
+ * at once cannot both win.
  */
 export function claimWorkers(db: SqliteDatabase, workers: readonly string[], now: () => number): void {
   const row = db.prepare('SELECT state, pid, updated_at AS updatedAt FROM prosa_workers WHERE worker = ?');
@@ -168,7 +170,6 @@ export function claimWorkers(db: SqliteDatabase, workers: readonly string[], now
       if (
         held?.pid &&
         held.pid !== process.pid &&
-        held.state !== 'stopped' &&
         at - Date.parse(held.updatedAt) < CLAIM_STALE_MS &&
         pidAlive(held.pid)
       ) {
@@ -180,4 +181,12 @@ export function claimWorkers(db: SqliteDatabase, workers: readonly string[], now
       claim.run(worker, process.pid, new Date(at).toISOString());
     }
   }).immediate();
+}
+
+/** Lets go of this process's workers once they have drained (their rows stay, for `prosa status`). */
+export function releaseWorkers(db: SqliteDatabase, workers: readonly string[]): void {
+  const release = db.prepare('UPDATE prosa_workers SET pid = NULL WHERE worker = ? AND pid = ?');
+  db.transaction(() => {
+    for (const worker of workers) release.run(worker, process.pid);
+  })();
 }

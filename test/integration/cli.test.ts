@@ -21,7 +21,7 @@ const workerRow = (path: string) => {
   const db = new Database(path, { readonly: true });
   try {
     return db.prepare("SELECT pid, state FROM prosa_workers WHERE worker = 'ledger'").get() as
-      | { pid: number; state: string }
+      | { pid: number | null; state: string }
       | undefined;
   } catch {
     return undefined; // not created yet
@@ -161,6 +161,23 @@ describe('the prosa command', () => {
         expect((await third).code).toBe(0);
       } finally {
         first.kill('SIGKILL');
+      }
+    });
+
+    it('lets another process start once the first drained, though the first process lives on', async () => {
+      const project = cliProject(server.url, ledgerConfig, ledgerImports);
+      let stop!: (s: string) => void;
+      const inProcess = runCli(project, ['run'], new Promise<string>((r) => (stop = r)));
+      await waitFor(() => workerRow(project.sqlitePath)?.pid === process.pid);
+      stop('SIGTERM');
+      expect((await inProcess).code).toBe(0);
+      expect(workerRow(project.sqlitePath)).toMatchObject({ pid: null, state: 'stopped' });
+
+      const other = spawnCli(project, ['run']);
+      try {
+        await waitFor(() => workerRow(project.sqlitePath)?.pid === other.pid);
+      } finally {
+        other.kill('SIGKILL');
       }
     });
   });
