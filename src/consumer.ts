@@ -21,8 +21,10 @@ import { nanos } from '@nats-io/transport-node';
 import type { Logger } from './logger.js';
 
 export interface BatchOptions {
-  /** @default 1_000 */
+  /** @default 10_000 */
   maxMessages: number;
+  /** Most message bytes in a batch (large events fill a batch before its count does). @default 64 MiB */
+  maxBytes: number;
   /** @default 500 */
   maxWaitMs: number;
 }
@@ -70,6 +72,7 @@ export function createStreamConsumer(options: StreamConsumerOptions): StreamCons
   let stopping = false;
   let messages: ConsumerMessages | undefined;
   let buffer: JsMsg[] = [];
+  let bufferBytes = 0;
   let timer: NodeJS.Timeout | undefined;
   let failure: unknown;
   let resolveDone!: () => void;
@@ -86,6 +89,7 @@ export function createStreamConsumer(options: StreamConsumerOptions): StreamCons
     if (buffer.length === 0 || failure !== undefined) return;
     const msgs = buffer;
     buffer = [];
+    bufferBytes = 0;
     try {
       const disposition = options.onBatch(msgs);
       // AckPolicy.All: acking the last done message acks everything before it.
@@ -111,7 +115,9 @@ export function createStreamConsumer(options: StreamConsumerOptions): StreamCons
   const onMessage = (msg: JsMsg): void => {
     if (failure !== undefined || stopping) return;
     buffer.push(msg);
-    if (buffer.length >= batch.maxMessages || msg.info.pending === 0) flush();
+    bufferBytes += msg.data.length;
+    if (buffer.length >= batch.maxMessages || bufferBytes >= batch.maxBytes || msg.info.pending === 0)
+      flush();
     else timer ??= setTimeout(flush, batch.maxWaitMs);
   };
 
@@ -141,6 +147,7 @@ export function createStreamConsumer(options: StreamConsumerOptions): StreamCons
     while (!stopping) {
       failure = undefined;
       buffer = [];
+      bufferBytes = 0;
       try {
         await recreateDurable();
         const consumer = await js.consumers.get(stream, durable);

@@ -46,6 +46,8 @@ export interface RebuildOptions {
    * write less: 100,000 rebuilt the topology 1.2x faster than 20,000 here. @default 100_000
    */
   batchSize?: number;
+  /** Most message bytes per transaction, so large events keep memory bounded. @default 128 MiB */
+  batchBytes?: number;
   /** Live actors while replaying. @default 100_000 */
   maxActors?: number;
   /** Why (logged and kept with the lock). @default 'requested' */
@@ -114,6 +116,7 @@ async function rebuildLocked(o: RebuildOptions): Promise<RebuildResult> {
   const name = definition.name;
   const now = o.now ?? Date.now;
   const batchSize = o.batchSize ?? 100_000;
+  const batchBytes = o.batchBytes ?? 128 * 2 ** 20;
   const version = definition.version ?? 1;
   if (o.sqlitePath === ':memory:')
     throw new ProsaError('PROSA_SQLITE', 'a rebuild needs a database file (PROSA_DB), not :memory:');
@@ -199,13 +202,16 @@ async function rebuildLocked(o: RebuildOptions): Promise<RebuildResult> {
       });
       const messages = await consumer.consume({ max_messages: Math.min(batchSize, 10_000) });
       let buffer: JsMsg[] = [];
+      let bytes = 0;
       try {
         for await (const m of messages) {
           buffer.push(m);
-          if (buffer.length < batchSize && m.info.pending > 0) continue;
+          bytes += m.data.length;
+          if (buffer.length < batchSize && bytes < batchBytes && m.info.pending > 0) continue;
           const result = engine.applyBatch(buffer);
           applied += result.applied + result.deadLetters.length;
           buffer = [];
+          bytes = 0;
           report();
           if (m.info.pending > 0 || engine.checkpoint < target) continue;
           if (!paused) await pause();

@@ -76,6 +76,37 @@ describe('projection worker on a real nats-server', () => {
     });
   });
 
+  describe('when a backlog is larger than batch.maxBytes', () => {
+    it('commits it in batches of at most that many message bytes', async () => {
+      const jsm = await jetstreamManager(nc);
+      await jsm.streams.add({ name: 'LEDGER', subjects: ['ledger.>'] });
+      const events: LedgerEvent[] = [
+        { type: 'Opened', account: 'c' },
+        ...Array.from({ length: 59 }, () => ({ type: 'Deposited' as const, account: 'c', amount: 1 })),
+      ];
+      await publish(events);
+      const largest = Math.max(...events.map((e) => JSON.stringify(e).length));
+      // Room for five messages by bytes, though 50 by count.
+      const t = createTestRuntime(server.url, {
+        ...config,
+        defaults: { batch: { maxMessages: 50, maxBytes: largest * 5, maxWaitMs: 50 } },
+      });
+      try {
+        await t.runtime.start();
+        await t.runtime.caughtUp({ timeoutMs: 10_000 });
+        expect(rows(t.sqlitePath)).toEqual([{ id: 'c', balance: 59, events: 60 }]);
+        const metrics = await t.runtime.metrics.registry.getSingleMetricAsString(
+          'prosa_batch_commit_duration_seconds',
+        );
+        const batches = Number(/_count\{[^}]*worker="ledger"[^}]*\} (\d+)/.exec(metrics)?.[1]);
+        expect(batches).toBeGreaterThanOrEqual(60 / 5);
+      } finally {
+        await t.cleanup();
+        await jsm.streams.delete('LEDGER');
+      }
+    });
+  });
+
   describe('when a bad event is among good ones', () => {
     it('dead-letters it once with its reason and applies the rest, also across a restart', async () => {
       const dir = tempDir();
