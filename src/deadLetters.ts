@@ -60,9 +60,13 @@ export function createDeadLetterDispatcher(o: {
           headers: h,
         });
       },
-      markDone(r) {
-        mark.run(new Date().toISOString(), worker, r.stream_seq);
-        log.warn({ seq: r.stream_seq, subject: r.subject, reason: r.reason }, 'event dead-lettered');
+      markDone(rows) {
+        const at = new Date().toISOString();
+        db.transaction(() => {
+          for (const r of rows) mark.run(at, worker, r.stream_seq);
+        })();
+        for (const r of rows)
+          log.warn({ seq: r.stream_seq, subject: r.subject, reason: r.reason }, 'event dead-lettered');
       },
     },
     log,

@@ -18,7 +18,8 @@ export interface OutboxSource<R> {
   /** The next pending rows, oldest first (a bounded page). */
   pending(): R[];
   publish(row: R): Promise<void>;
-  markDone(row: R): void;
+  /** Marks rows the server acked as done, in one transaction (one per page, not one per row). */
+  markDone(rows: readonly R[]): void;
 }
 
 export function createOutboxDispatcher<R>(
@@ -34,13 +35,16 @@ export function createOutboxDispatcher<R>(
     for (;;) {
       const rows = source.pending();
       if (rows.length === 0 || closed) return;
-      // The page is sent at once (one connection keeps the order) and marked done ack by ack; a
-      // failure leaves the rest pending, and any that had landed are dropped as duplicates later.
+      // The page is sent at once (one connection keeps the order) and the rows acked are marked done
+      // together; a failure marks those acked before it and leaves the rest pending (any that had
+      // landed are dropped as duplicates later).
       const acks = rows.map((row) => source.publish(row));
       for (const p of acks) p.catch(() => {});
-      for (let i = 0; i < rows.length; i++) {
-        await acks[i];
-        source.markDone(rows[i] as R);
+      let acked = 0;
+      try {
+        for (; acked < rows.length; acked++) await acks[acked];
+      } finally {
+        if (acked > 0) source.markDone(rows.slice(0, acked));
       }
     }
   }

@@ -54,17 +54,21 @@ export function createSagaWorker(o: SagaWorkerOptions): Worker {
   const pending = db.prepare(
     'SELECT command_id, subject, body FROM prosa_outbox WHERE saga = ? AND published_at IS NULL ORDER BY created_at, rowid LIMIT 500',
   );
-  const markDone = db.prepare('UPDATE prosa_outbox SET published_at = ? WHERE command_id = ?');
+  const markOne = db.prepare('UPDATE prosa_outbox SET published_at = ? WHERE command_id = ?');
+  const markDone = db.transaction((rows: readonly OutboxRow[]) => {
+    const at = now();
+    for (const r of rows) {
+      markOne.run(at, r.command_id);
+      log.debug({ commandId: r.command_id, subject: r.subject }, 'command published');
+    }
+  });
   const outbox = createOutboxDispatcher<OutboxRow>(
     {
       pending: () => pending.all(definition.name) as OutboxRow[],
       publish: async (r) => {
         await js.publish(r.subject, r.body, { msgID: r.command_id });
       },
-      markDone: (r) => {
-        markDone.run(now(), r.command_id);
-        log.debug({ commandId: r.command_id, subject: r.subject }, 'command published');
-      },
+      markDone: (rows) => markDone(rows),
     },
     log,
     'commands',
