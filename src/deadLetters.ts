@@ -45,6 +45,9 @@ export function createDeadLetterDispatcher(o: {
   const mark = db.prepare(
     'UPDATE prosa_dead_letters SET published_at = ? WHERE worker = ? AND stream_seq = ?',
   );
+  const markAll = db.transaction((rows: readonly DeadLetterRow[], at: string) => {
+    for (const r of rows) mark.run(at, worker, r.stream_seq);
+  });
   return createOutboxDispatcher<DeadLetterRow>(
     {
       pending: () => select.all(worker) as DeadLetterRow[],
@@ -61,10 +64,7 @@ export function createDeadLetterDispatcher(o: {
         });
       },
       markDone(rows) {
-        const at = new Date().toISOString();
-        db.transaction(() => {
-          for (const r of rows) mark.run(at, worker, r.stream_seq);
-        })();
+        markAll(rows, new Date().toISOString());
         for (const r of rows)
           log.warn({ seq: r.stream_seq, subject: r.subject, reason: r.reason }, 'event dead-lettered');
       },

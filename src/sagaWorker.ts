@@ -68,7 +68,7 @@ export function createSagaWorker(o: SagaWorkerOptions): Worker {
       publish: async (r) => {
         await js.publish(r.subject, r.body, { msgID: r.command_id });
       },
-      markDone: (rows) => markDone(rows),
+      markDone,
     },
     log,
     'commands',

@@ -41,6 +41,7 @@ import { connect, type NatsConnection, nanos } from '@nats-io/transport-node';
 import { type AnyActorRef, type AnyStateMachine, createActor } from 'xstate';
 import topology from '../../projections/topology.js';
 import decommission from '../../sagas/decommission.js';
+import { slotOf } from '../../src/actorHost.js';
 import { decodeInfrastructureEvent } from '../../src/cim/infrastructure.js';
 import { resolveConfig } from '../../src/config.js';
 import { silentLogger } from '../../src/logger.js';
@@ -209,7 +210,7 @@ function xstateAlone(events: readonly RawEvent[]): number {
   const started = performance.now();
   for (const e of decoded) {
     for (const [kind, id] of topology.keys(e)) {
-      const slot = `${kind}\u0000${id}`;
+      const slot = slotOf(kind, id);
       let actor = actors.get(slot);
       if (!actor) {
         actor = createActor(machines[kind]?.machine as AnyStateMachine, { input: { id } }).start();

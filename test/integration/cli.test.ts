@@ -7,6 +7,7 @@ import { cliProject, runCli, spawnCli } from '../support/cliHarness.js';
 import { ledger, ledgerFixed } from '../support/fixtures/ledger.js';
 import { startNatsServer, type TestNatsServer } from '../support/natsServer.js';
 import { createTestRuntime } from '../support/runtimeHarness.js';
+import { waitFor } from '../support/waitFor.js';
 
 const ledgerConfig = `{
   streams: { LEDGER: { mode: 'managed', subjects: ['ledger.>'] } },
@@ -29,14 +30,6 @@ const workerRow = (path: string) => {
     db.close();
   }
 };
-
-async function waitFor(check: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > until) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('the prosa command', () => {
   let server: TestNatsServer;
@@ -144,7 +137,7 @@ describe('the prosa command', () => {
       const project = cliProject(server.url, ledgerConfig, ledgerImports);
       const first = spawnCli(project, ['run']);
       try {
-        await waitFor(() => workerRow(project.sqlitePath)?.pid === first.pid);
+        await waitFor('the first worker', () => workerRow(project.sqlitePath)?.pid === first.pid, 20_000);
 
         const second = await runCli(project, ['run']);
         expect(second.code).toBe(1);
@@ -156,7 +149,7 @@ describe('the prosa command', () => {
         await new Promise((r) => first.once('exit', r));
         let stop!: (s: string) => void;
         const third = runCli(project, ['run'], new Promise<string>((r) => (stop = r)));
-        await waitFor(() => workerRow(project.sqlitePath)?.pid === process.pid);
+        await waitFor('this worker', () => workerRow(project.sqlitePath)?.pid === process.pid, 20_000);
         stop('SIGTERM');
         expect((await third).code).toBe(0);
       } finally {
@@ -168,14 +161,14 @@ describe('the prosa command', () => {
       const project = cliProject(server.url, ledgerConfig, ledgerImports);
       let stop!: (s: string) => void;
       const inProcess = runCli(project, ['run'], new Promise<string>((r) => (stop = r)));
-      await waitFor(() => workerRow(project.sqlitePath)?.pid === process.pid);
+      await waitFor('this worker', () => workerRow(project.sqlitePath)?.pid === process.pid, 20_000);
       stop('SIGTERM');
       expect((await inProcess).code).toBe(0);
       expect(workerRow(project.sqlitePath)).toMatchObject({ pid: null, state: 'stopped' });
 
       const other = spawnCli(project, ['run']);
       try {
-        await waitFor(() => workerRow(project.sqlitePath)?.pid === other.pid);
+        await waitFor('the other worker', () => workerRow(project.sqlitePath)?.pid === other.pid, 20_000);
       } finally {
         other.kill('SIGKILL');
       }

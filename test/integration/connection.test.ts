@@ -15,6 +15,7 @@ import {
 } from '../../src/connection.js';
 import { ProsaError } from '../../src/errors.js';
 import { startNatsServer, type TestNatsServer } from '../support/natsServer.js';
+import { waitFor } from '../support/waitFor.js';
 
 /** A pino logger whose lines land in `lines`. */
 function capturingLogger() {
@@ -34,14 +35,6 @@ async function failure(fn: () => Promise<unknown>): Promise<{ error: ProsaError;
   }
   throw new Error('expected a ProsaError, but it resolved');
 }
-
-const waitFor = async (what: string, cond: () => boolean, timeoutMs = 15_000) => {
-  const until = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-};
 
 describe('connectNats', () => {
   describe('on a server that requires a user and password', () => {
@@ -329,7 +322,7 @@ describe('connectNats', () => {
       const { log, lines } = capturingLogger();
       const nc = await connectNats({ url: server.url }, log);
       await server.restart();
-      await waitFor('the reconnect', () => lines.some((l) => l.msg.startsWith('NATS reconnected')));
+      await waitFor('the reconnect', () => lines.some((l) => l.msg.startsWith('NATS reconnected')), 15_000);
       expect(lines.find((l) => l.msg.startsWith('NATS disconnected'))?.level).toBe(40);
       expect(lines.find((l) => l.msg.startsWith('NATS reconnected'))?.level).toBe(30);
       const reply = await nc.request('$JS.API.INFO', undefined, { timeout: 2_000 });
@@ -344,7 +337,7 @@ describe('connectNats', () => {
       await new Promise((r) => setTimeout(r, 2_500));
       expect(nc.isClosed()).toBe(false);
       await server.restart();
-      await waitFor('the reconnect', () => lines.some((l) => l.msg.startsWith('NATS reconnected')));
+      await waitFor('the reconnect', () => lines.some((l) => l.msg.startsWith('NATS reconnected')), 15_000);
       await nc.close();
     });
   });

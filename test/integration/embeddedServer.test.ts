@@ -16,6 +16,7 @@ import {
   startEmbeddedServer,
 } from '../../src/embeddedServer.js';
 import { ProsaError } from '../../src/errors.js';
+import { waitFor } from '../support/waitFor.js';
 
 const root = mkdtempSync(join(tmpdir(), 'prosa-embedded-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -53,14 +54,6 @@ async function start(dataDir: string, log?: pino.Logger): Promise<EmbeddedServer
   started.push(s);
   return s;
 }
-
-const waitFor = async (what: string, cond: () => boolean, timeoutMs = 10_000) => {
-  const until = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-};
 
 /**
  * Another prosa process that starts the embedded server for `dataDir` and then, by `mode`: keeps
