@@ -73,6 +73,9 @@ export function createStreamConsumer(options: StreamConsumerOptions): StreamCons
   let messages: ConsumerMessages | undefined;
   let buffer: JsMsg[] = [];
   let bufferBytes = 0;
+  /** Each consume() is a session, on a durable created for it: its deliveries count from 1. */
+  let sessions = 0;
+  let lastDelivery = 0;
   let timer: NodeJS.Timeout | undefined;
   let failure: unknown;
   let resolveDone!: () => void;
@@ -107,13 +110,31 @@ export function createStreamConsumer(options: StreamConsumerOptions): StreamCons
     } catch (e) {
       // Not acked: restart from the checkpoint. (A throwing consume() callback would stop the
       // consumer silently, NATS-NOTES 4, so the error is carried to the loop instead.)
-      failure = e;
-      messages?.stop(e instanceof Error ? e : new Error(String(e)));
+      restart(e instanceof Error ? e : new Error(String(e)));
     }
   };
 
-  const onMessage = (msg: JsMsg): void => {
-    if (failure !== undefined || stopping) return;
+  /** Stops this consume; the loop recreates the durable at the checkpoint + 1. */
+  const restart = (why: Error): void => {
+    failure = why;
+    messages?.stop(why);
+  };
+
+  const onMessage = (msg: JsMsg, session: number): void => {
+    if (failure !== undefined || stopping || session !== sessions) return;
+    // consume() rides out a reconnect by itself, but deliveries in flight during it are lost and
+    // the server comes back to them only after ack_wait, after later ones were applied and the
+    // checkpoint moved past them. The consumer's delivery sequence has no holes otherwise.
+    const delivery = msg.info.deliverySequence;
+    if (delivery !== lastDelivery + 1) {
+      restart(
+        new Error(
+          `deliveries ${lastDelivery + 1}-${delivery - 1} of ${durable} never arrived (a reconnect?)`,
+        ),
+      );
+      return;
+    }
+    lastDelivery = delivery;
     buffer.push(msg);
     bufferBytes += msg.data.length;
     if (buffer.length >= batch.maxMessages || bufferBytes >= batch.maxBytes || msg.info.pending === 0)
@@ -151,9 +172,11 @@ export function createStreamConsumer(options: StreamConsumerOptions): StreamCons
       try {
         await recreateDurable();
         const consumer = await js.consumers.get(stream, durable);
+        const session = ++sessions;
+        lastDelivery = 0;
         messages = await consumer.consume({
           max_messages: Math.min(batch.maxMessages, options.maxAckPending),
-          callback: onMessage,
+          callback: (msg) => onMessage(msg, session),
           abort_on_missing_resource: true,
         });
         if (stopping) messages.stop();
