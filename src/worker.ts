@@ -164,12 +164,11 @@ export function createWorker(o: CreateWorkerOptions): Worker {
     return Math.max(checkpoint + 1, first);
   }
 
-  function onBatch(messages: readonly RawEvent[] & readonly { info: { pending: number } }[]) {
+  function onBatch(messages: readonly RawEvent[], pending: number) {
     const started = performance.now();
     const result = engine.applyBatch(messages);
     const ms = performance.now() - started;
-    const last = messages[messages.length - 1];
-    reporter.batch(messages.length, ms, last?.info.pending ?? 0, engine.checkpoint);
+    reporter.batch(messages.length, ms, pending, engine.checkpoint);
     o.metrics?.batchCommitted(name, o.kind, result.applied, result.deadLetters.length, ms / 1000);
     if (result.deadLetters.length > 0) void dlq.kick();
     hooks.afterBatch?.();
