@@ -1,16 +1,18 @@
 /**
- * One live XState actor per entity key, capped: past `maxActors` the least recently used actor is
+ * One live actor per entity key (src/keyActor.ts: the machine's own transitions, or an XState actor
+ * where the machine needs one), capped: past `maxActors` the least recently used actor is
  * passivated (handed to `onPassivate`, then stopped). An actor that is asked for again comes back
  * from its persisted snapshot (`load`), never by replaying the stream.
  */
-import { type AnyActorRef, type AnyMachineSnapshot, type AnyStateMachine, createActor } from 'xstate';
+import type { AnyMachineSnapshot, AnyStateMachine } from 'xstate';
+import { createKeyActor, type KeyActor } from './keyActor.js';
 
 export interface HostedActor {
   readonly kind: string;
   readonly id: string;
   /** `kind` + NUL + `id`: the host's map key. */
   readonly slot: string;
-  readonly actor: AnyActorRef;
+  readonly actor: KeyActor;
 }
 
 export interface ActorHostOptions {
@@ -41,7 +43,7 @@ export const slotOf = (kind: string, id: string): string => `${kind}\u0000${id}`
  * `getPersistedSnapshot`'s deep copy, which cost ~5% of a projection's time. Anything richer is
  * stored in XState's own persisted form.
  */
-export function serializeSnapshot(actor: AnyActorRef): string {
+export function serializeSnapshot(actor: KeyActor): string {
   const snap = actor.getSnapshot() as AnyMachineSnapshot;
   if (isEmpty(snap.children) && isEmpty(snap.historyValue)) {
     const { status, value, context, output } = snap;
@@ -65,10 +67,6 @@ function isEmpty(o: object | undefined): boolean {
   return true;
 }
 
-// XState reports errors of an actor without an error observer by throwing from a timer, which would
-// crash the worker; the engine reads `snapshot.status === 'error'` instead.
-const ignoreErrors = { error: () => {} };
-
 export function createActorHost(options: ActorHostOptions): ActorHost {
   const maxActors = options.maxActors ?? 10_000;
   // A Map iterates in insertion order; re-inserting on use makes its first key the least recently used.
@@ -78,12 +76,10 @@ export function createActorHost(options: ActorHostOptions): ActorHost {
     const machine = options.machines[kind];
     if (!machine) throw new Error(`no machine for entity kind "${kind}"`);
     const snapshot = options.load(kind, id, slot);
-    const actor = createActor(
+    const actor = createKeyActor(
       machine,
-      snapshot === undefined ? { input: { id } } : { input: { id }, snapshot: snapshot as never },
+      snapshot === undefined ? { input: { id } } : { input: { id }, snapshot },
     );
-    actor.subscribe(ignoreErrors);
-    actor.start();
     return { kind, id, slot, actor };
   };
 

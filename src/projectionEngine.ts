@@ -11,7 +11,7 @@
  * batch touched is dropped (they come back from their last committed snapshots), the bad message is
  * marked, and the batch runs again without it; so a bad event never leaves half-applied state.
  */
-import type { AnyActorRef, AnyMachineSnapshot } from 'xstate';
+import type { AnyMachineSnapshot } from 'xstate';
 import {
   type ActorHost,
   createActorHost,
@@ -225,7 +225,7 @@ class ProjectionEngineImpl implements ProjectionEngine {
 
   private capture(hosted: HostedActor): PendingWrite {
     const writer = this.writers.get(hosted.kind) as EntityWriter;
-    const actor: AnyActorRef = hosted.actor;
+    const actor = hosted.actor;
     const snapshot = actor.getSnapshot() as AnyMachineSnapshot;
     const row = writer.entity.row ? writer.entity.row(snapshot as never) : defaultRow(snapshot);
     return { kind: hosted.kind, id: hosted.id, snapshot: serializeSnapshot(actor), row };
@@ -299,6 +299,12 @@ class ProjectionEngineImpl implements ProjectionEngine {
         return new ApplyFailure(msg.seq, `cannot start the ${kind} actor ${id}: ${errorText(e)}`);
       }
       const before = hosted.actor.getSnapshot();
+      // A machine whose context or entry failed, or a snapshot that no longer restores, would ignore
+      // every event: say so, as for an event that fails.
+      if (before.status === 'error') {
+        host.drop(hosted.slot);
+        return new ApplyFailure(msg.seq, `cannot start the ${kind} actor ${id}: ${errorText(before.error)}`);
+      }
       hosted.actor.send(event);
       const snap = hosted.actor.getSnapshot() as AnyMachineSnapshot;
       if (snap === before) continue; // ignored by the machine: nothing to write

@@ -13,8 +13,9 @@
  *   prosa saga      createRuntime with the decommission saga alone; commands dispatched per second
  *   rebuild         runtime.rebuild('topology') beside the live model, next to the ordered-consumer
  *                   ceiling (no acks, JSON.parse) and the live rate
- *   xstate alone    the same events sent to a live actor per key, decoded beforehand, no I/O: the
- *                   bound of any one-thread design with an actor per key
+ *   xstate alone    the same events sent to a live actor per key as prosa runs it (src/keyActor.ts:
+ *                   the machine's own transitions), decoded beforehand, no I/O: the bound of any
+ *                   one-thread design with XState per key
  *   memory          RSS of a worker after projecting 1,000,000 distinct keys with maxActors 10,000
  *                   (a child process, so the figure is the worker's own)
  *
@@ -38,12 +39,13 @@ import {
   jetstreamManager,
 } from '@nats-io/jetstream';
 import { connect, type NatsConnection, nanos } from '@nats-io/transport-node';
-import { type AnyActorRef, type AnyStateMachine, createActor } from 'xstate';
+import type { AnyStateMachine } from 'xstate';
 import topology from '../../projections/topology.js';
 import decommission from '../../sagas/decommission.js';
 import { slotOf } from '../../src/actorHost.js';
 import { decodeInfrastructureEvent } from '../../src/cim/infrastructure.js';
 import { resolveConfig } from '../../src/config.js';
+import { createKeyActor, type KeyActor } from '../../src/keyActor.js';
 import { silentLogger } from '../../src/logger.js';
 import type { RawEvent } from '../../src/projection.js';
 import { createRuntime } from '../../src/runtime.js';
@@ -198,13 +200,13 @@ async function prosaRun(url: string, dir: string, name: string, kind: 'projectio
 }
 
 /**
- * What the actors alone cost: the same events, decoded beforehand, sent to one live XState actor per
- * key (created on first use), with no NATS and no SQLite. Any design with a live actor per key on one
- * thread runs below this.
+ * What the actors alone cost: the same events, decoded beforehand, sent to one live key actor per key
+ * (created on first use, as the engines create them), with no NATS and no SQLite. Any design with
+ * XState per key on one thread runs below this.
  */
 function xstateAlone(events: readonly RawEvent[]): number {
   const decoded = events.map((e) => topology.decode(e));
-  const actors = new Map<string, AnyActorRef>();
+  const actors = new Map<string, KeyActor>();
   const machines = topology.entities as Record<string, { machine: AnyStateMachine }>;
   let sends = 0;
   const started = performance.now();
@@ -213,7 +215,7 @@ function xstateAlone(events: readonly RawEvent[]): number {
       const slot = slotOf(kind, id);
       let actor = actors.get(slot);
       if (!actor) {
-        actor = createActor(machines[kind]?.machine as AnyStateMachine, { input: { id } }).start();
+        actor = createKeyActor(machines[kind]?.machine as AnyStateMachine, { input: { id } });
         actors.set(slot, actor);
       }
       actor.send(e);

@@ -109,6 +109,26 @@ describe('projection engine', () => {
     });
   });
 
+  describe('when an actor cannot start from its stored snapshot', () => {
+    it('dead-letters the events that reach it, with the reason, instead of ignoring them', () => {
+      const db = openDatabase(':memory:');
+      createProjectionEngine(ledger, db).applyBatch(ledgerMessages([open('a'), open('b')]));
+      // A state the machine no longer has (a release renamed it, say).
+      db.prepare(
+        `UPDATE prosa_actor_snapshots SET snapshot = '{"status":"active","value":"vanished","context":{}}' WHERE key = 'a'`,
+      ).run();
+      const engine = createProjectionEngine(ledger, db);
+      const result = engine.applyBatch(ledgerMessages([deposit('a', 5), deposit('b', 1)], 3));
+      expect(result.deadLetters).toHaveLength(1);
+      expect(result.deadLetters[0]).toMatchObject({ seq: 3 });
+      expect(result.deadLetters[0]?.reason).toMatch(/cannot start the account actor a: .*vanished/);
+      expect(rows(db)).toEqual([
+        { id: 'a', balance: 0, open: 1, events: 1 },
+        { id: 'b', balance: 1, open: 1, events: 2 },
+      ]);
+    });
+  });
+
   describe('when onError is stop', () => {
     it('commits what came before the bad event and stops at it', () => {
       const db = openDatabase(':memory:');
