@@ -4,6 +4,8 @@
  * there. Environment variables (NATS_URL, PROSA_DB, LOG_LEVEL, ...) override what is written here.
  */
 import topology from './projections/topology.js';
+import decommission from './sagas/decommission.js';
+import provisioning from './sagas/provisioning.js';
 import { defineConfig } from './src/index.js';
 
 export default defineConfig({
@@ -11,6 +13,8 @@ export default defineConfig({
   // (managed). Add your own, e.g.:
   //   streams: { PERSON_EVENTS: { mode: 'managed', subjects: ['person.events.>'], maxAge: '1y' } },
   projections: [topology],
+  // Commands go to the COMMANDS stream; timeouts: workers.<saga>.timeouts or PROSA_<SAGA>_TIMEOUT.
+  sagas: [decommission, provisioning],
   defaults: {
     batch: { maxMessages: 10_000, maxWaitMs: 500 },
     maxActors: 10_000,
