@@ -135,8 +135,9 @@ export function createStreamConsumer(options: StreamConsumerOptions): StreamCons
   let stopping = false;
   let messages: ConsumerMessages | undefined;
   // A batch keeps only what the engines read of each message (subject, seq, data) and the last
-  // message, to ack: holding 10,000 JsMsgs with their decoded reply subjects and delivery infos
-  // until the batch is applied made them outlive young-generation collections (measured below).
+  // message, to ack: 10,000 JsMsgs held with their decoded reply subjects and delivery infos until
+  // the batch was applied outlived young-generation collections (in a saga run of ~2.7 s these
+  // took 510 ms, and 270-360 ms without them).
   let buffer: RawEvent[] = [];
   let bufferBytes = 0;
   let last: JsMsg | undefined;
