@@ -11,11 +11,12 @@
  * intact; run again, it takes over the stale lock and resumes from the shadow's own checkpoint.
  */
 import { existsSync, rmSync } from 'node:fs';
-import { DeliverPolicy, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
+import { DeliverPolicy, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import Database from 'better-sqlite3';
+import { ackOf, rawEventOf } from './consumer.js';
 import { ProsaError } from './errors.js';
 import type { Logger } from './logger.js';
-import type { ProjectionDefinition, ProsaEvent } from './projection.js';
+import type { ProjectionDefinition, ProsaEvent, RawEvent } from './projection.js';
 import { createProjectionEngine } from './projectionEngine.js';
 import { openDatabase, quoteIdent, readCheckpoint, type SqliteDatabase } from './sqliteStore.js';
 import { lastSeqOnSubjects, pidAlive } from './status.js';
@@ -201,19 +202,22 @@ async function rebuildLocked(o: RebuildOptions): Promise<RebuildResult> {
           : { deliver_policy: DeliverPolicy.All }),
       });
       const messages = await consumer.consume({ max_messages: Math.min(batchSize, 10_000) });
-      let buffer: JsMsg[] = [];
+      let buffer: RawEvent[] = [];
       let bytes = 0;
       try {
         for await (const m of messages) {
-          buffer.push(m);
-          bytes += m.data.length;
-          if (buffer.length < batchSize && bytes < batchBytes && m.info.pending > 0) continue;
+          const ack = ackOf(m);
+          const pending = ack.pending;
+          const event = rawEventOf(m, ack);
+          buffer.push(event);
+          bytes += event.data.length;
+          if (buffer.length < batchSize && bytes < batchBytes && pending > 0) continue;
           const result = engine.applyBatch(buffer);
           applied += result.applied + result.deadLetters.length;
           buffer = [];
           bytes = 0;
           report();
-          if (m.info.pending > 0 || engine.checkpoint < target) continue;
+          if (pending > 0 || engine.checkpoint < target) continue;
           if (!paused) await pause();
           if (engine.checkpoint >= target) break;
         }
