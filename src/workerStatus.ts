@@ -158,7 +158,7 @@ const CLAIM_STALE_MS = 30_000;
  * at once cannot both win.
  */
 export function claimWorkers(db: SqliteDatabase, workers: readonly string[], now: () => number): void {
-  const row = db.prepare('SELECT state, pid, updated_at AS updatedAt FROM prosa_workers WHERE worker = ?');
+  const row = db.prepare('SELECT pid, updated_at AS updatedAt FROM prosa_workers WHERE worker = ?');
   const claim = db.prepare(
     `INSERT INTO prosa_workers (worker, kind, state, pid, updated_at) VALUES (?, '', 'starting', ?, ?)
      ON CONFLICT (worker) DO UPDATE SET state = excluded.state, pid = excluded.pid, updated_at = excluded.updated_at`,
@@ -166,7 +166,7 @@ export function claimWorkers(db: SqliteDatabase, workers: readonly string[], now
   db.transaction(() => {
     const at = now();
     for (const worker of workers) {
-      const held = row.get(worker) as { state: string; pid: number | null; updatedAt: string } | undefined;
+      const held = row.get(worker) as { pid: number | null; updatedAt: string } | undefined;
       if (
         held?.pid &&
         held.pid !== process.pid &&
