@@ -16,7 +16,7 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
 
 const { register } = await import('tsx/esm/api');
 register();
-const { main } = await import('../src/cli.ts');
+const { main } = await import('../src/cli/main.ts');
 
 const code = await main(process.argv.slice(2), {
   out: (t) => process.stdout.write(t),

@@ -9,11 +9,11 @@
  *                        severing ──last ConnectionSevered──▶ done
  *                          └──── `stuck` timeout: ReportStuckDecommission ──▶ done
  *
- * Pure: no I/O, no clock, no randomness. Effects are the runtime's named actions (src/saga.ts).
+ * Pure: no I/O, no clock, no randomness. Effects are the runtime's named actions (src/define/saga.ts).
  */
 import { assign, enqueueActions, setup } from 'xstate';
 import { type Connection, connectionId, type InfrastructureEvent } from '../src/cim/infrastructure.js';
-import { type SagaTimeoutEvent, sagaActions } from '../src/saga.js';
+import { type SagaTimeoutEvent, sagaActions } from '../src/define/saga.js';
 
 export interface DecommissionContext {
   resourceId: string;

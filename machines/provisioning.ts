@@ -7,11 +7,11 @@
  *                                             └── ResourceRemoved ──▶ done (silently)
  *
  * After `done`, a later registration of the same id starts a new instance.
- * Pure: no I/O, no clock, no randomness. Effects are the runtime's named actions (src/saga.ts).
+ * Pure: no I/O, no clock, no randomness. Effects are the runtime's named actions (src/define/saga.ts).
  */
 import { setup } from 'xstate';
 import type { InfrastructureEvent } from '../src/cim/infrastructure.js';
-import { type SagaTimeoutEvent, sagaActions } from '../src/saga.js';
+import { type SagaTimeoutEvent, sagaActions } from '../src/define/saga.js';
 
 export const provisioningMachine = setup({
   types: {

@@ -15,7 +15,7 @@ import {
   type InfrastructureEvent,
   type Network,
 } from '../src/cim/infrastructure.js';
-import { assertNever, defineProjection, type EntityKey } from '../src/projection.js';
+import { assertNever, defineProjection, type EntityKey } from '../src/define/projection.js';
 import { topologySchema } from './topology.schema.js';
 
 /** The kinds of entity this read model keeps, one actor per `[kind, id]`. */

@@ -13,7 +13,7 @@
 
 import { decommissionMachine } from '../machines/decommission.js';
 import { type Connection, decodeInfrastructureEvent } from '../src/cim/infrastructure.js';
-import { defineSaga } from '../src/saga.js';
+import { defineSaga } from '../src/define/saga.js';
 
 const bothEnds = (c: Connection) => [c.from_resource, c.to_resource];
 

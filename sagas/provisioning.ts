@@ -11,7 +11,7 @@
 
 import { provisioningMachine } from '../machines/provisioning.js';
 import { decodeInfrastructureEvent } from '../src/cim/infrastructure.js';
-import { defineSaga } from '../src/saga.js';
+import { defineSaga } from '../src/define/saga.js';
 
 export default defineSaga({
   name: 'provisioning',

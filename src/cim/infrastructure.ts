@@ -13,8 +13,8 @@
  */
 import { isIPv4, isIPv6 } from 'node:net';
 import { v7 as uuidv7 } from 'uuid';
+import type { RawEvent } from '../define/projection.js';
 import { InvalidEventError } from '../errors.js';
-import type { RawEvent } from '../projection.js';
 import {
   assertEnvelopeFields,
   describeValue,

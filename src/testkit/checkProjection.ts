@@ -34,11 +34,11 @@ import { connect } from '@nats-io/transport-node';
 import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import { isUuid } from '../cim/envelope.js';
+import type { ProjectionDefinition, ProsaEvent, RawEvent } from '../define/projection.js';
 import { silentLogger } from '../logger.js';
-import { spawnNatsServer } from '../natsServerProcess.js';
-import type { ProjectionDefinition, ProsaEvent, RawEvent } from '../projection.js';
-import { createRuntime } from '../runtime.js';
-import { quoteIdent, type SqliteDatabase } from '../sqliteStore.js';
+import { spawnNatsServer } from '../nats/natsServerProcess.js';
+import { createRuntime } from '../runtime/runtime.js';
+import { quoteIdent, type SqliteDatabase } from '../store/database.js';
 import {
   cleanReplay,
   type DeliveryStep,

@@ -4,9 +4,9 @@
  * and passivation pressure. Committed state lives in one SQLite database across crashes, exactly as
  * a restarted worker finds it; everything in memory is lost at a crash.
  */
-import type { ProjectionDefinition, ProsaEvent, RawEvent } from '../projection.js';
-import { createProjectionEngine, type ProjectionEngine } from '../projectionEngine.js';
-import { openDatabase, type SqliteDatabase } from '../sqliteStore.js';
+import type { ProjectionDefinition, ProsaEvent, RawEvent } from '../define/projection.js';
+import { createProjectionEngine, type ProjectionEngine } from '../engine/projectionEngine.js';
+import { openDatabase, type SqliteDatabase } from '../store/database.js';
 
 const CRASH = 'prosa replay: simulated crash before the commit';
 

@@ -6,10 +6,10 @@
  * moves only at `advances`, placed after given events, so a faulted run and a clean pass see the
  * same interleaving of events and due timers.
  */
-import type { ProsaEvent, RawEvent } from '../projection.js';
-import type { SagaDefinition } from '../saga.js';
-import { createSagaEngine, type SagaEngine } from '../sagaEngine.js';
-import { openDatabase, type SqliteDatabase } from '../sqliteStore.js';
+import type { ProsaEvent, RawEvent } from '../define/projection.js';
+import type { SagaDefinition } from '../define/saga.js';
+import { createSagaEngine, type SagaEngine } from '../engine/sagaEngine.js';
+import { openDatabase, type SqliteDatabase } from '../store/database.js';
 
 export type SagaDeliveryStep =
   | { kind: 'batch'; size: number; redeliver?: number }

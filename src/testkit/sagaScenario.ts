@@ -12,11 +12,11 @@
  * `given` and throws an AssertionError that says what differs.
  */
 import { AssertionError, deepStrictEqual } from 'node:assert/strict';
-import { parseDuration } from '../duration.js';
-import type { ProsaEvent, RawEvent } from '../projection.js';
-import type { SagaDefinition } from '../saga.js';
-import { createSagaEngine, type SagaCommand, type SagaEngine } from '../sagaEngine.js';
-import { openDatabase, type SqliteDatabase } from '../sqliteStore.js';
+import type { ProsaEvent, RawEvent } from '../define/projection.js';
+import type { SagaDefinition } from '../define/saga.js';
+import { createSagaEngine, type SagaCommand, type SagaEngine } from '../engine/sagaEngine.js';
+import { openDatabase, type SqliteDatabase } from '../store/database.js';
+import { parseDuration } from '../time/duration.js';
 
 /** An event as it sits on the stream: what `encodeInfrastructureEvent` returns. */
 export interface WireEvent {

@@ -1,5 +1,5 @@
 /**
- * Event store appends (src/eventStore.ts, DESIGN 8): how many events per second prosa stores with
+ * Event store appends (src/eventStore/eventStore.ts, DESIGN 8): how many events per second prosa stores with
  * the server checking every append's expected version, against the seed's 167 events/s (its
  * stress test: 10,000 events written one by one in 59.79 s) and against a no-check ceiling on the
  * same stream.
@@ -26,7 +26,7 @@ import { jetstream } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { v7 as uuidv7 } from 'uuid';
 import { makeEnvelope } from '../../src/cim/envelope.js';
-import { createEventStore, type EventStore, type NewEvent } from '../../src/eventStore.js';
+import { createEventStore, type EventStore, type NewEvent } from '../../src/eventStore/eventStore.js';
 import { startNatsServer } from '../support/natsServer.js';
 
 /** The seed's sequential append rate (seeds/001: 10,000 events in 59.79 s). */

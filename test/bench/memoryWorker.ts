@@ -4,9 +4,9 @@
  */
 import { join } from 'node:path';
 import topology from '../../projections/topology.js';
-import { resolveConfig } from '../../src/config.js';
+import { resolveConfig } from '../../src/config/config.js';
 import { silentLogger } from '../../src/logger.js';
-import { createRuntime } from '../../src/runtime.js';
+import { createRuntime } from '../../src/runtime/runtime.js';
 
 const dir = process.env.BENCH_DIR as string;
 const resolved = resolveConfig(

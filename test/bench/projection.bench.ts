@@ -13,7 +13,7 @@
  *   prosa saga      createRuntime with the decommission saga alone; commands dispatched per second
  *   rebuild         runtime.rebuild('topology') beside the live model, next to the ordered-consumer
  *                   ceiling (no acks, JSON.parse) and the live rate
- *   xstate alone    the same events sent to a live actor per key as prosa runs it (src/keyActor.ts:
+ *   xstate alone    the same events sent to a live actor per key as prosa runs it (src/engine/keyActor.ts:
  *                   the machine's own transitions), decoded beforehand, no I/O: the bound of any
  *                   one-thread design with XState per key
  *   memory          RSS of a worker after projecting 1,000,000 distinct keys with maxActors 10,000
@@ -42,14 +42,14 @@ import { connect, type NatsConnection, nanos } from '@nats-io/transport-node';
 import type { AnyStateMachine } from 'xstate';
 import topology from '../../projections/topology.js';
 import decommission from '../../sagas/decommission.js';
-import { slotOf } from '../../src/actorHost.js';
 import { decodeInfrastructureEvent } from '../../src/cim/infrastructure.js';
-import { resolveConfig } from '../../src/config.js';
-import { createKeyActor, type KeyActor } from '../../src/keyActor.js';
+import { resolveConfig } from '../../src/config/config.js';
+import type { RawEvent } from '../../src/define/projection.js';
+import { slotOf } from '../../src/engine/actorHost.js';
+import { createKeyActor, type KeyActor } from '../../src/engine/keyActor.js';
 import { silentLogger } from '../../src/logger.js';
-import type { RawEvent } from '../../src/projection.js';
-import { createRuntime } from '../../src/runtime.js';
-import { openDatabase } from '../../src/sqliteStore.js';
+import { createRuntime } from '../../src/runtime/runtime.js';
+import { openDatabase } from '../../src/store/database.js';
 import { seedInfrastructureEvents } from '../support/cimEvents.js';
 import { startNatsServer } from '../support/natsServer.js';
 import { printTable, publishAll, rate } from './support.js';

@@ -1,6 +1,6 @@
 /** Shared pieces of the benchmark programs: publishing fast, timing, and printing a table. */
 import type { JetStreamClient } from '@nats-io/jetstream';
-import type { RawEvent } from '../../src/projection.js';
+import type { RawEvent } from '../../src/define/projection.js';
 
 /** Publishes messages with a bounded window of acks in flight (NATS-NOTES 8: connect with noAsyncTraces). */
 export async function publishAll(

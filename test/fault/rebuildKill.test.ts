@@ -4,7 +4,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import topology from '../../projections/topology.js';
 import { decodeInfrastructureEvent } from '../../src/cim/infrastructure.js';
-import { shadowPathOf } from '../../src/rebuild.js';
+import { shadowPathOf } from '../../src/runtime/rebuild.js';
 import { publishAll } from '../bench/support.js';
 import { seedInfrastructureEvents } from '../support/cimEvents.js';
 import { cliProject, runCli, spawnCli } from '../support/cliHarness.js';

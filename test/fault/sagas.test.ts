@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import decommission from '../../sagas/decommission.js';
 import provisioning from '../../sagas/provisioning.js';
-import type { RawEvent } from '../../src/projection.js';
+import type { RawEvent } from '../../src/define/projection.js';
 import { replaySaga } from '../../src/testkit/sagaReplay.js';
 import { publishAll } from '../bench/support.js';
 import { cliProject, spawnCli } from '../support/cliHarness.js';

@@ -6,14 +6,14 @@ import { join } from 'node:path';
 import { nkeys } from '@nats-io/transport-node';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ProsaError } from '../../src/errors.js';
 import {
   connectNats,
   redactUrl,
   requireJetStream,
   requireServerVersion,
   serverVersion,
-} from '../../src/connection.js';
-import { ProsaError } from '../../src/errors.js';
+} from '../../src/nats/connection.js';
 import { startNatsServer, type TestNatsServer } from '../support/natsServer.js';
 import { waitFor } from '../support/waitFor.js';
 

@@ -5,12 +5,12 @@ import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ProsaConfigInput, type ResolvedConfig, resolveConfig } from '../../src/config.js';
-import { connectNats } from '../../src/connection.js';
-import { type DoctorCheck, formatDoctor, runDoctor } from '../../src/doctor.js';
-import { startEmbeddedServer } from '../../src/embeddedServer.js';
-import { resolveNatsServerBinary } from '../../src/natsServerBinary.js';
-import { applyStreams } from '../../src/streams.js';
+import { type ProsaConfigInput, type ResolvedConfig, resolveConfig } from '../../src/config/config.js';
+import { connectNats } from '../../src/nats/connection.js';
+import { startEmbeddedServer } from '../../src/nats/embeddedServer.js';
+import { resolveNatsServerBinary } from '../../src/nats/natsServerBinary.js';
+import { applyStreams } from '../../src/nats/streams.js';
+import { type DoctorCheck, formatDoctor, runDoctor } from '../../src/ops/doctor.js';
 import { startNatsServer, type TestNatsServer } from '../support/natsServer.js';
 
 const root = mkdtempSync(join(tmpdir(), 'prosa-doctor-'));

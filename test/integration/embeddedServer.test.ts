@@ -6,7 +6,8 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { pino } from 'pino';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { connectNats } from '../../src/connection.js';
+import { ProsaError } from '../../src/errors.js';
+import { connectNats } from '../../src/nats/connection.js';
 import {
   type EmbeddedServer,
   embeddedServerPids,
@@ -14,8 +15,7 @@ import {
   isProcessAlive,
   readEmbeddedRecord,
   startEmbeddedServer,
-} from '../../src/embeddedServer.js';
-import { ProsaError } from '../../src/errors.js';
+} from '../../src/nats/embeddedServer.js';
 import { waitFor } from '../support/waitFor.js';
 
 const root = mkdtempSync(join(tmpdir(), 'prosa-embedded-'));
@@ -64,8 +64,8 @@ type OwnerMode = 'run' | 'exit' | 'throw' | 'drain-on-sigint';
 const SCRIPT = join(root, 'owner.mts');
 writeFileSync(
   SCRIPT,
-  `import { startEmbeddedServer } from ${JSON.stringify(pathToFileURL(resolve('src/embeddedServer.ts')).href)};
-import { connectNats } from ${JSON.stringify(pathToFileURL(resolve('src/connection.ts')).href)};
+  `import { startEmbeddedServer } from ${JSON.stringify(pathToFileURL(resolve('src/nats/embeddedServer.ts')).href)};
+import { connectNats } from ${JSON.stringify(pathToFileURL(resolve('src/nats/connection.ts')).href)};
 const [dataDir, mode] = process.argv.slice(2);
 const server = await startEmbeddedServer({ dataDir });
 process.stdout.write(JSON.stringify({ url: server.url, pid: server.pid }) + '\\n');

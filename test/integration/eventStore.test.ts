@@ -17,7 +17,7 @@ import {
   type EventStoreOptions,
   type NewEvent,
   VERSION_HEADER,
-} from '../../src/eventStore.js';
+} from '../../src/eventStore/eventStore.js';
 import { startNatsServer, type TestNatsServer } from '../support/natsServer.js';
 
 let server: TestNatsServer;

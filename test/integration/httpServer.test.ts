@@ -1,15 +1,15 @@
 import { Agent, request } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ProsaError } from '../../src/errors.js';
+import { silentLogger } from '../../src/logger.js';
+import type { RuntimeStatus, WorkerStatus } from '../../src/ops/status.js';
 import {
   type Health,
   type HttpServer,
   type HttpServerOptions,
   startHttpServer,
-} from '../../src/httpServer.js';
-import { silentLogger } from '../../src/logger.js';
-import { createMetrics } from '../../src/metrics.js';
-import type { RuntimeStatus, WorkerStatus } from '../../src/status.js';
+} from '../../src/serve/httpServer.js';
+import { createMetrics } from '../../src/serve/metrics.js';
 
 const ledger = (checkpoint: number): WorkerStatus => ({
   name: 'ledger',

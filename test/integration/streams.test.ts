@@ -4,10 +4,10 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { type NatsConnection, nanos } from '@nats-io/transport-node';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ProsaConfigInput, resolveConfig, type StreamConfig } from '../../src/config.js';
-import { connectNats } from '../../src/connection.js';
+import { type ProsaConfigInput, resolveConfig, type StreamConfig } from '../../src/config/config.js';
 import { ProsaError } from '../../src/errors.js';
-import { applyStreams, diffStream, listStreams } from '../../src/streams.js';
+import { connectNats } from '../../src/nats/connection.js';
+import { applyStreams, diffStream, listStreams } from '../../src/nats/streams.js';
 import { startNatsServer, type TestNatsServer } from '../support/natsServer.js';
 
 type StreamInput = NonNullable<ProsaConfigInput['streams']>[string];

@@ -5,7 +5,7 @@ import { type AnyActorRef, type AnyMachineSnapshot, createActor } from 'xstate';
 import { NO_ROW } from '../../machines/topology.js';
 import topology from '../../projections/topology.js';
 import { decodeInfrastructureEvent, type InfrastructureEvent } from '../../src/cim/infrastructure.js';
-import type { RawEvent } from '../../src/projection.js';
+import type { RawEvent } from '../../src/define/projection.js';
 import { infrastructureEventSequence, seedInfrastructureEvents } from '../support/cimEvents.js';
 import { readTopology, referenceTopology, type TopologyTables } from '../support/referenceTopology.js';
 

@@ -3,8 +3,8 @@ import { describe, expect } from 'vitest';
 import decommission from '../../sagas/decommission.js';
 import provisioning from '../../sagas/provisioning.js';
 import type { InfrastructureEvent } from '../../src/cim/infrastructure.js';
-import type { RawEvent } from '../../src/projection.js';
-import type { SagaDefinition } from '../../src/saga.js';
+import type { RawEvent } from '../../src/define/projection.js';
+import type { SagaDefinition } from '../../src/define/saga.js';
 import { type ClockAdvance, replaySaga, type SagaDeliveryStep } from '../../src/testkit/sagaReplay.js';
 import { infrastructureEventSequence } from '../support/cimEvents.js';
 import {

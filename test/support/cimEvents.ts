@@ -14,7 +14,7 @@ import {
   type Connection,
   type InfrastructureEventType,
 } from '../../src/cim/infrastructure.js';
-import type { RawEvent } from '../../src/projection.js';
+import type { RawEvent } from '../../src/define/projection.js';
 import {
   type EnvelopeIds,
   cimEnvelope as envelope,

@@ -7,7 +7,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { main } from '../../src/cli.js';
+import { main } from '../../src/cli/main.js';
 import { tempDir } from './runtimeHarness.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));

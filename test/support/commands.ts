@@ -1,6 +1,6 @@
 /** Reads what a COMMANDS stream holds, for saga tests. */
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
-import type { SagaCommand } from '../../src/sagaEngine.js';
+import type { SagaCommand } from '../../src/engine/sagaEngine.js';
 
 export interface StoredCommand extends SagaCommand {
   subject: string;

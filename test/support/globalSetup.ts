@@ -1,5 +1,5 @@
 // Find (or, as root on Debian, install) nats-server once before any test file starts one.
-import { resolveNatsServerBinary } from '../../src/natsServerBinary.js';
+import { resolveNatsServerBinary } from '../../src/nats/natsServerBinary.js';
 
 export default function setup(): void {
   process.env.NATS_SERVER_BIN ??= resolveNatsServerBinary({

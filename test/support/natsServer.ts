@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { JetStreamManager } from '@nats-io/jetstream';
-import { type NatsServerProcess, spawnNatsServer } from '../../src/natsServerProcess.js';
+import { type NatsServerProcess, spawnNatsServer } from '../../src/nats/natsServerProcess.js';
 
 export interface TestNatsServerOptions {
   user?: string;

@@ -5,9 +5,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type ProsaConfigInput, resolveConfig } from '../../src/config.js';
+import { type ProsaConfigInput, resolveConfig } from '../../src/config/config.js';
 import { silentLogger } from '../../src/logger.js';
-import { createRuntime, type Runtime, type RuntimeOptions } from '../../src/runtime.js';
+import { createRuntime, type Runtime, type RuntimeOptions } from '../../src/runtime/runtime.js';
 
 export interface TestRuntime {
   runtime: Runtime;

@@ -30,7 +30,7 @@ import {
   type RuleType,
   type SoftwareConfiguration,
 } from '../../cim/infrastructure.js';
-import type { RawEvent } from '../../projection.js';
+import type { RawEvent } from '../../define/projection.js';
 import { hex, uuidV7, uuidV7Base } from './ids.js';
 import {
   advanceInstant,

@@ -1,0 +1,68 @@
+/** `prosa status` as a table a person reads at a glance. */
+import type { RuntimeStatus, WorkerStatus } from '../../ops/status.js';
+
+const cell = (v: unknown) => (v === null || v === undefined ? '-' : String(v));
+
+export function formatStatusTable(status: RuntimeStatus): string {
+  const rows: WorkerStatus[] = [...status.projections, ...status.sagas];
+  if (rows.length === 0) return 'no projections or sagas configured (runtime.config.ts)\n';
+  const sagas = status.sagas.length === 0 ? '' : `\n${sagaTable(status.sagas)}`;
+  return `${workerTable(rows)}${sagas}${notesOf(rows)}`;
+}
+
+/** What each saga has under way: live instances, commands not yet in COMMANDS, the next timeout. */
+function sagaTable(sagas: readonly WorkerStatus[]): string {
+  return table(
+    ['SAGA', 'INSTANCES', 'OUTBOX', 'NEXT TIMEOUT'],
+    sagas.map((w) => [w.name, cell(w.activeInstances), cell(w.outboxPending), cell(w.nextTimeoutAt)]),
+  );
+}
+
+function workerTable(rows: readonly WorkerStatus[]): string {
+  const head = [
+    'NAME',
+    'KIND',
+    'STATE',
+    'CHECKPOINT',
+    'STREAM LAST',
+    'LAG',
+    'EV/S',
+    'ACTORS',
+    'DEAD',
+    'STREAM/CONSUMER',
+  ];
+  const body = rows.map((w) => [
+    w.name,
+    w.kind,
+    w.state,
+    cell(w.checkpoint),
+    cell(w.streamLastSeq),
+    w.lag === null ? '?' : w.lag === 0 ? '0 ✓' : String(w.lag),
+    cell(w.eventsPerSecond),
+    cell(w.liveActors),
+    cell(w.deadLettered),
+    `${w.stream}/${w.consumer}`,
+  ]);
+  return table(head, body);
+}
+
+function table(head: string[], body: string[][]): string {
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((r) => (r[i] as string).length)));
+  const line = (r: string[]) =>
+    r
+      .map((c, i) => c.padEnd(widths[i] as number))
+      .join('  ')
+      .trimEnd();
+  return `${[line(head), ...body.map(line)].join('\n')}\n`;
+}
+
+function notesOf(rows: readonly WorkerStatus[]): string {
+  const notes = rows.flatMap((w) => [
+    ...(w.detail ? [`${w.name}: ${w.detail}`] : []),
+    ...w.gaps.map(
+      (g) =>
+        `${w.name}: GAP, messages ${g.from}..${g.to} were dropped by the stream before they were applied`,
+    ),
+  ]);
+  return notes.length ? `\n${notes.join('\n')}\n` : '';
+}

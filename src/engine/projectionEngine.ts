@@ -1,0 +1,379 @@
+/**
+ * The projection engine: decode -> keys -> per-key actors -> rows, one SQLite transaction per batch
+ * holding the changed rows, the changed actor snapshots, the dead letters and the checkpoint.
+ *
+ * It knows nothing of NATS: `applyBatch` takes messages in stream order and returns what to ack.
+ * The NATS consumer (src/nats/consumer.ts) and the test kit's in-memory stream both drive it, so the
+ * code that properties test is the code `prosa run` runs.
+ *
+ * Exactly-once: a message at or below the checkpoint is skipped; everything a batch changes commits
+ * with the checkpoint or not at all. If an apply fails (a machine action throws), every actor the
+ * batch touched is dropped (they come back from their last committed snapshots), the bad message is
+ * marked, and the batch runs again without it; so a bad event never leaves half-applied state.
+ */
+import type { AnyMachineSnapshot } from 'xstate';
+import type {
+  EntityDefinition,
+  ProjectionDefinition,
+  ProsaEvent,
+  RawEvent,
+  Row,
+} from '../define/projection.js';
+import { subjectMatcher } from '../define/subjects.js';
+import {
+  migrate,
+  quoteIdent,
+  readCheckpoint,
+  type SqliteDatabase,
+  tableColumns,
+  toSqlValue,
+} from '../store/database.js';
+import {
+  type ActorHost,
+  createActorHost,
+  type HostedActor,
+  parseSnapshot,
+  serializeSnapshot,
+} from './actorHost.js';
+import {
+  ApplyFailure,
+  applyBatchWith,
+  attemptBatch,
+  attemptOutOfOrder,
+  type BatchPolicy,
+  type BatchResult,
+  type DeadLetter,
+  errorText,
+  type OutOfOrderOutcome,
+} from './batchLoop.js';
+
+export type { BatchResult, DeadLetter, OutOfOrderOutcome } from './batchLoop.js';
+
+export interface ProjectionEngineOptions {
+  /** @default 10_000 */
+  maxActors?: number;
+  /** @default 'dead-letter' */
+  onError?: 'dead-letter' | 'stop';
+  /** Decides what a bad message does (overrides `onError`), and which the operator skipped. */
+  policy?: BatchPolicy;
+  /** The stream the messages come from (recorded with dead letters). */
+  stream?: string;
+  /** Injectable clock for bookkeeping times. @default Date.now */
+  now?: () => number;
+}
+
+export interface ProjectionEngine {
+  readonly name: string;
+  /** The last applied stream sequence (0: none yet). */
+  readonly checkpoint: number;
+  readonly liveActors: number;
+  /** Applies and commits a batch of messages in stream order. */
+  applyBatch(messages: readonly RawEvent[]): BatchResult;
+  /**
+   * Applies messages regardless of the checkpoint (which does not move): dead letters fed again
+   * after a fix. Each message commits alone, with `within(outcome)` run in its transaction.
+   */
+  applyOutOfOrder(
+    messages: readonly RawEvent[],
+    within: (outcome: OutOfOrderOutcome) => void,
+  ): OutOfOrderOutcome[];
+  /** Passivates every live actor (they come back from their snapshots). */
+  passivateAll(): void;
+  /** Re-reads the checkpoint from SQLite and forgets live actors, e.g. after a failed commit. */
+  reload(): void;
+  close(): void;
+}
+
+interface EntityWriter {
+  readonly entity: EntityDefinition;
+  readonly upsert: (key: string, row: Row) => void;
+  readonly remove: (key: string) => void;
+}
+
+interface PendingWrite {
+  readonly kind: string;
+  readonly id: string;
+  readonly snapshot: string;
+  readonly row: Row | null;
+}
+
+const defaultRow = (snapshot: AnyMachineSnapshot): Row | null =>
+  snapshot.hasTag('no-row') ? null : (snapshot.context as Row);
+
+class ProjectionEngineImpl implements ProjectionEngine {
+  readonly name: string;
+  checkpoint = 0;
+  private readonly host: ActorHost;
+  private readonly writers = new Map<string, EntityWriter>();
+  private readonly consumes: (subject: string) => boolean;
+  private readonly policy: BatchPolicy;
+  private readonly stream: string;
+  private readonly now: () => number;
+  private readonly stmt;
+  private readonly commit: (
+    dirty: Iterable<HostedActor>,
+    pending: Iterable<PendingWrite>,
+    dead: DeadLetter[],
+    raw: Map<number, RawEvent>,
+    checkpoint: number,
+    within?: () => void,
+  ) => void;
+  /** Writes of actors passivated during the current batch, not yet committed. */
+  private pending = new Map<string, PendingWrite>();
+
+  constructor(
+    private readonly definition: ProjectionDefinition<ProsaEvent, string>,
+    private readonly db: SqliteDatabase,
+    options: ProjectionEngineOptions,
+  ) {
+    this.name = definition.name;
+    const onError = options.onError ?? 'dead-letter';
+    this.policy = options.policy ?? { verdict: () => onError };
+    this.stream = options.stream ?? definition.source.stream;
+    this.now = options.now ?? Date.now;
+    this.consumes = subjectMatcher(definition.source.subjects);
+    migrate(db, this.name, definition.schema.migrations);
+
+    this.stmt = {
+      loadSnapshot: db
+        .prepare('SELECT snapshot FROM prosa_actor_snapshots WHERE worker = ? AND kind = ? AND key = ?')
+        .pluck(),
+      saveSnapshot: db.prepare(
+        'INSERT INTO prosa_actor_snapshots (worker, kind, key, snapshot) VALUES (?, ?, ?, ?) ON CONFLICT (worker, kind, key) DO UPDATE SET snapshot = excluded.snapshot',
+      ),
+      saveCheckpoint: db.prepare(
+        'INSERT INTO prosa_checkpoints (worker, seq, version, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (worker) DO UPDATE SET seq = excluded.seq, version = excluded.version, updated_at = excluded.updated_at',
+      ),
+      saveDeadLetter: db.prepare(
+        'INSERT OR IGNORE INTO prosa_dead_letters (worker, stream, stream_seq, subject, body, reason, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      ),
+    };
+
+    const machines: Record<string, EntityDefinition['machine']> = {};
+    for (const [kind, entity] of Object.entries(definition.entities)) {
+      machines[kind] = entity.machine;
+      this.writers.set(kind, this.makeWriter(entity));
+    }
+
+    this.host = createActorHost({
+      machines,
+      maxActors: options.maxActors ?? 10_000,
+      load: (kind, id, slot) => {
+        // Passivated earlier in this batch: its uncommitted state comes back into the live actor. The
+        // write stays pending (an event the actor then ignores leaves it clean, not committed).
+        const pending = this.pending.get(slot);
+        const text = pending
+          ? pending.snapshot
+          : (this.stmt.loadSnapshot.get(this.name, kind, id) as string | undefined);
+        return text === undefined ? undefined : parseSnapshot(text);
+      },
+      onPassivate: (hosted) => {
+        if (this.dirty.has(hosted.slot)) {
+          this.dirty.delete(hosted.slot);
+          this.pending.set(hosted.slot, this.capture(hosted));
+        }
+      },
+    });
+
+    const version = definition.version ?? 1;
+    this.commit = db.transaction((dirty, pending, dead, raw, checkpoint, within) => {
+      within?.();
+      for (const write of pending) this.write(write);
+      for (const hosted of dirty) this.write(this.capture(hosted));
+      const at = new Date(this.now()).toISOString();
+      for (const d of dead) {
+        const body = raw.get(d.seq)?.data ?? new Uint8Array();
+        this.stmt.saveDeadLetter.run(this.name, this.stream, d.seq, d.subject, body, d.reason, at);
+      }
+      this.stmt.saveCheckpoint.run(this.name, checkpoint, version, at);
+    });
+    this.checkpoint = readCheckpoint(db, this.name)?.seq ?? 0;
+  }
+
+  /** Actors changed by the current batch, by slot. */
+  private dirty = new Map<string, HostedActor>();
+
+  get liveActors(): number {
+    return this.host.size;
+  }
+
+  private makeWriter(entity: EntityDefinition): EntityWriter {
+    const columns = tableColumns(this.db, entity.table);
+    const pk = entity.primaryKey ?? 'id';
+    if (columns.length === 0)
+      throw new Error(`projection ${this.name}: table ${entity.table} does not exist after the migrations`);
+    if (!columns.includes(pk))
+      throw new Error(`projection ${this.name}: table ${entity.table} has no column ${pk}`);
+    const t = quoteIdent(entity.table);
+    const cols = columns.map(quoteIdent);
+    const upsert = this.db.prepare(
+      `INSERT INTO ${t} (${cols.join(', ')}) VALUES (${columns.map(() => '?').join(', ')}) ON CONFLICT (${quoteIdent(pk)}) DO UPDATE SET ${cols
+        .filter((_, i) => columns[i] !== pk)
+        .map((c) => `${c} = excluded.${c}`)
+        .join(', ')}`,
+    );
+    const remove = this.db.prepare(`DELETE FROM ${t} WHERE ${quoteIdent(pk)} = ?`);
+    const values = new Array<unknown>(columns.length);
+    return {
+      entity,
+      upsert: (key, row) => {
+        for (let i = 0; i < columns.length; i++) {
+          const c = columns[i] as string;
+          values[i] = c === pk ? key : toSqlValue(row[c]);
+        }
+        upsert.run(values);
+      },
+      remove: (key) => {
+        remove.run(key);
+      },
+    };
+  }
+
+  private capture(hosted: HostedActor): PendingWrite {
+    const writer = this.writers.get(hosted.kind) as EntityWriter;
+    const actor = hosted.actor;
+    const snapshot = actor.getSnapshot() as AnyMachineSnapshot;
+    const row = writer.entity.row ? writer.entity.row(snapshot as never) : defaultRow(snapshot);
+    return { kind: hosted.kind, id: hosted.id, snapshot: serializeSnapshot(actor), row };
+  }
+
+  private write(w: PendingWrite): void {
+    const writer = this.writers.get(w.kind) as EntityWriter;
+    if (w.row === null) writer.remove(w.id);
+    else writer.upsert(w.id, w.row);
+    this.stmt.saveSnapshot.run(this.name, w.kind, w.id, w.snapshot);
+  }
+
+  applyBatch(messages: readonly RawEvent[]): BatchResult {
+    const attempt = applyBatchWith(
+      (poisoned) =>
+        attemptBatch(messages, this.checkpoint, this.consumes, poisoned, this.policy, this.applyOne),
+      () => this.discardBatch(),
+    );
+    if (attempt.checkpoint !== this.checkpoint || this.dirty.size > 0 || this.pending.size > 0) {
+      try {
+        this.commit(
+          this.dirty.values(),
+          this.pending.values(),
+          attempt.dead,
+          attempt.raw,
+          attempt.checkpoint,
+        );
+      } catch (e) {
+        // A failed commit (disk full, busy past the timeout) leaves SQLite as it was: forget the
+        // in-memory changes too, and let the caller retry from the checkpoint.
+        this.discardBatch();
+        throw e;
+      }
+    }
+    this.dirty.clear();
+    this.pending.clear();
+    this.checkpoint = attempt.checkpoint;
+    const result: BatchResult = {
+      applied: attempt.applied,
+      skipped: attempt.skipped,
+      deadLetters: attempt.dead,
+      checkpoint: attempt.checkpoint,
+    };
+    if (attempt.stoppedAt) result.stoppedAt = attempt.stoppedAt;
+    return result;
+  }
+
+  private discardBatch(): void {
+    for (const slot of this.dirty.keys()) this.host.drop(slot);
+    for (const slot of this.pending.keys()) this.host.drop(slot);
+    this.dirty.clear();
+    this.pending.clear();
+  }
+
+  /** Decodes one message and feeds it to the actor of each key it concerns. */
+  private readonly applyOne = (msg: RawEvent): string | ApplyFailure | undefined => {
+    const { definition, host, dirty } = this;
+    let keys: ReturnType<typeof definition.keys>;
+    let event: ProsaEvent;
+    try {
+      event = definition.decode(msg);
+      keys = definition.keys(event);
+    } catch (e) {
+      return errorText(e) || 'decode failed';
+    }
+    for (const [kind, id] of keys) {
+      let hosted: HostedActor;
+      try {
+        hosted = host.get(kind, id);
+      } catch (e) {
+        return new ApplyFailure(msg.seq, `cannot start the ${kind} actor ${id}: ${errorText(e)}`);
+      }
+      const before = hosted.actor.getSnapshot();
+      // A machine whose context or entry failed, or a snapshot that no longer restores, would ignore
+      // every event: say so, as for an event that fails.
+      if (before.status === 'error') {
+        host.drop(hosted.slot);
+        return new ApplyFailure(msg.seq, `cannot start the ${kind} actor ${id}: ${errorText(before.error)}`);
+      }
+      hosted.actor.send(event);
+      const snap = hosted.actor.getSnapshot() as AnyMachineSnapshot;
+      if (snap === before) continue; // ignored by the machine: nothing to write
+      if (snap.status === 'error') {
+        host.drop(hosted.slot);
+        return new ApplyFailure(
+          msg.seq,
+          `applying ${event.type} to ${kind} ${id} failed: ${errorText(snap.error)}`,
+        );
+      }
+      dirty.set(hosted.slot, hosted);
+    }
+    return undefined;
+  };
+
+  applyOutOfOrder(
+    messages: readonly RawEvent[],
+    within: (outcome: OutOfOrderOutcome) => void,
+  ): OutOfOrderOutcome[] {
+    const outcomes: OutOfOrderOutcome[] = [];
+    for (const msg of messages) {
+      const outcome = attemptOutOfOrder(msg, this.applyOne, () => this.discardBatch());
+      try {
+        this.commit(this.dirty.values(), this.pending.values(), [], new Map(), this.checkpoint, () =>
+          within(outcome),
+        );
+      } catch (e) {
+        this.discardBatch();
+        throw e;
+      }
+      this.dirty.clear();
+      this.pending.clear();
+      outcomes.push(outcome);
+    }
+    return outcomes;
+  }
+
+  passivateAll(): void {
+    this.host.clear();
+  }
+
+  reload(): void {
+    this.host.clear();
+    this.dirty.clear();
+    this.pending.clear();
+    this.checkpoint = readCheckpoint(this.db, this.name)?.seq ?? 0;
+  }
+
+  close(): void {
+    this.host.clear();
+  }
+}
+
+/** Runs a projection over a SQLite database (migrating its schema first). */
+export function createProjectionEngine<E extends ProsaEvent, K extends string>(
+  definition: ProjectionDefinition<E, K>,
+  db: SqliteDatabase,
+  options: ProjectionEngineOptions = {},
+): ProjectionEngine {
+  // The engine hands `keys` and the machines only what `decode` returned, so E is kept end to end.
+  return new ProjectionEngineImpl(
+    definition as unknown as ProjectionDefinition<ProsaEvent, string>,
+    db,
+    options,
+  );
+}

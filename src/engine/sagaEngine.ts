@@ -1,0 +1,609 @@
+/**
+ * The saga engine: decode -> correlate -> one actor per instance -> effects. Per batch, one SQLite
+ * transaction holds the changed instance snapshots, finished instances, new outbox rows (commands),
+ * timer rows and the checkpoint (DESIGN 9). Like the projection engine it knows nothing of NATS;
+ * the saga worker feeds it and publishes the outbox after each commit.
+ *
+ * Determinism is what makes a replay after a crash emit the same commands and timers: a command's
+ * id is a UUID v5 of (saga, instance, cause, index), where the cause is the event's stream sequence
+ * or the timer's id; a timer's id is a UUID v5 of (saga, instance, name, cause).
+ *
+ * Timers are the runtime's (XState does not persist delayed events): `startTimeout` writes a row
+ * with its due time from the injected clock; `fireDueTimers()` sends `prosa.timeout` to the
+ * instance, once. Leaving the state that set a timer cancels it, as does finishing.
+ */
+import { v5 as uuidv5 } from 'uuid';
+import type { AnyMachineSnapshot } from 'xstate';
+import type { ProsaEvent, RawEvent } from '../define/projection.js';
+import {
+  cimTrace,
+  type EffectSink,
+  type SagaDefinition,
+  type Trace,
+  withEffectSink,
+} from '../define/saga.js';
+import { subjectMatcher } from '../define/subjects.js';
+import { readCheckpoint, type SqliteDatabase } from '../store/database.js';
+import { parseDuration } from '../time/duration.js';
+import {
+  type ActorHost,
+  createActorHost,
+  type HostedActor,
+  parseSnapshot,
+  serializeSnapshot,
+} from './actorHost.js';
+import {
+  ApplyFailure,
+  applyBatchWith,
+  attemptBatch,
+  attemptOutOfOrder,
+  type BatchPolicy,
+  type BatchResult,
+  type DeadLetter,
+  errorText,
+} from './batchLoop.js';
+import type { OutOfOrderOutcome } from './projectionEngine.js';
+
+/** UUID v5 namespace of prosa's deterministic ids. */
+export const PROSA_NAMESPACE = '4f1d6c1e-8a43-5c36-9d0f-7c2b9a7e5d10';
+
+export interface SagaCommand {
+  command_id: string;
+  command_type: string;
+  aggregate_id: string;
+  correlation_id: string;
+  causation_id: string;
+  timestamp: string;
+  data: unknown;
+}
+
+export interface SagaEngineOptions {
+  /** @default 10_000 */
+  maxActors?: number;
+  /** @default 'dead-letter' */
+  onError?: 'dead-letter' | 'stop';
+  /** Decides what a bad message does (overrides `onError`), and which the operator skipped. */
+  policy?: BatchPolicy;
+  stream?: string;
+  /** Injectable clock: timer due times and command timestamps. @default Date.now */
+  now?: () => number;
+  /** Timeout durations in ms by name, over the definition's defaults. */
+  timeouts?: Readonly<Record<string, number>>;
+  /** How long finished instances' records are kept. @default 7 days */
+  finishedRetentionMs?: number;
+}
+
+export interface SagaEngine {
+  readonly name: string;
+  readonly checkpoint: number;
+  readonly liveActors: number;
+  applyBatch(messages: readonly RawEvent[]): BatchResult;
+  /** Fires every timer due at the clock's now, in due order, in one transaction. Returns how many fired. */
+  fireDueTimers(): number;
+  /** Feeds dead letters again after a fix, regardless of the checkpoint (see ProjectionEngine). */
+  applyOutOfOrder(
+    messages: readonly RawEvent[],
+    within: (outcome: OutOfOrderOutcome) => void,
+  ): OutOfOrderOutcome[];
+  /** Epoch ms of the next pending timer, if any. */
+  nextTimeoutAt(): number | undefined;
+  activeInstances(): number;
+  passivateAll(): void;
+  reload(): void;
+  close(): void;
+}
+
+interface TimerView {
+  timerId: string;
+  state: string;
+}
+
+interface InstanceWrite {
+  id: string;
+  snapshot: string;
+  state: string;
+  timers: Map<string, TimerView>;
+}
+
+type TimerOp =
+  | {
+      op: 'start';
+      instance: string;
+      name: string;
+      timerId: string;
+      dueAt: number;
+      state: string;
+      correlationId: string;
+    }
+  | { op: 'cancel' | 'fired'; instance: string; name: string; timerId: string };
+
+interface SendContext {
+  instance: string;
+  cause: string;
+  trace: Trace;
+  index: number;
+  started: TimerOp[];
+  timers: Map<string, TimerView>;
+}
+
+const KIND = 'instance';
+const stateKey = (s: AnyMachineSnapshot) => JSON.stringify(s.value);
+
+class SagaEngineImpl implements SagaEngine {
+  readonly name: string;
+  checkpoint = 0;
+  private readonly host: ActorHost;
+  private readonly consumes: (subject: string) => boolean;
+  private readonly trace: (e: ProsaEvent) => Trace;
+  private readonly durations = new Map<string, number>();
+  private readonly now: () => number;
+  private readonly policy: BatchPolicy;
+  private readonly stream: string;
+  private readonly retentionMs: number;
+  private readonly q;
+  private readonly commit: (
+    checkpoint: number,
+    dead: DeadLetter[],
+    raw: Map<number, RawEvent>,
+    within?: () => void,
+  ) => void;
+
+  // Batch scope: all of it is discarded if the batch is run again without a bad message.
+  private dirty = new Map<string, HostedActor>();
+  private pending = new Map<string, InstanceWrite>();
+  /** Instances that ended (finished, or back to idle) in this batch: rows to delete, by slot. */
+  private ended = new Map<string, string>();
+  private finished: { id: string; state: string; cause: string }[] = [];
+  private commands: { id: string; instance: string; subject: string; body: string }[] = [];
+  private timerOps: TimerOp[] = [];
+  /** Pending timers of each live instance, loaded with it. */
+  private timerViews = new Map<string, Map<string, TimerView>>();
+  /** Whether the last `load` found a stored instance. */
+  private loadedExisting = false;
+  private ctx: SendContext | undefined;
+  private readonly sink: EffectSink;
+
+  constructor(
+    private readonly definition: SagaDefinition<ProsaEvent, string, string>,
+    private readonly db: SqliteDatabase,
+    options: SagaEngineOptions,
+  ) {
+    this.name = definition.name;
+    this.now = options.now ?? Date.now;
+    const onError = options.onError ?? 'dead-letter';
+    this.policy = options.policy ?? { verdict: () => onError };
+    this.stream = options.stream ?? definition.source.stream;
+    this.retentionMs = options.finishedRetentionMs ?? 7 * 86_400_000;
+    this.consumes = subjectMatcher(definition.source.subjects);
+    this.trace = definition.trace ?? cimTrace;
+    for (const [name, text] of Object.entries(definition.timeouts)) {
+      const ms = options.timeouts?.[name] ?? parseDuration(text as string);
+      if (ms === undefined)
+        throw new Error(`saga ${this.name}: timeouts.${name} is not a duration like "5m"`);
+      this.durations.set(name, ms);
+    }
+
+    const saga = this.name;
+    this.q = {
+      loadInstance: db
+        .prepare('SELECT snapshot FROM prosa_saga_instances WHERE saga = ? AND instance = ?')
+        .pluck(),
+      loadTimers: db.prepare(
+        "SELECT name, timer_id AS timerId, state FROM prosa_timers WHERE saga = ? AND instance = ? AND status = 'pending'",
+      ),
+      saveInstance: db.prepare(
+        'INSERT INTO prosa_saga_instances (saga, instance, snapshot, state, updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (saga, instance) DO UPDATE SET snapshot = excluded.snapshot, state = excluded.state, updated_at = excluded.updated_at',
+      ),
+      deleteInstance: db.prepare('DELETE FROM prosa_saga_instances WHERE saga = ? AND instance = ?'),
+      finished: db.prepare(
+        'INSERT OR IGNORE INTO prosa_saga_finished (saga, instance, finished_at, state, cause) VALUES (?, ?, ?, ?, ?)',
+      ),
+      pruneFinished: db.prepare('DELETE FROM prosa_saga_finished WHERE saga = ? AND finished_at < ?'),
+      timerStart: db.prepare(
+        "INSERT OR IGNORE INTO prosa_timers (timer_id, saga, instance, name, due_at, state, correlation_id, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?)",
+      ),
+      timerEndByName: db.prepare(
+        "UPDATE prosa_timers SET status = 'cancelled', ended_at = ? WHERE saga = ? AND instance = ? AND name = ? AND status = 'pending'",
+      ),
+      timerEnd: db.prepare(
+        "UPDATE prosa_timers SET status = ?, ended_at = ? WHERE timer_id = ? AND status = 'pending'",
+      ),
+      dueTimers: db.prepare(
+        "SELECT timer_id AS timerId, instance, name, correlation_id AS correlationId FROM prosa_timers WHERE saga = ? AND status = 'pending' AND due_at <= ? ORDER BY due_at, timer_id LIMIT 500",
+      ),
+      nextDue: db
+        .prepare("SELECT min(due_at) FROM prosa_timers WHERE saga = ? AND status = 'pending'")
+        .pluck(),
+      active: db.prepare('SELECT count(*) FROM prosa_saga_instances WHERE saga = ?').pluck(),
+      outbox: db.prepare(
+        'INSERT OR IGNORE INTO prosa_outbox (command_id, saga, instance, subject, body, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+      ),
+      checkpoint: db.prepare(
+        'INSERT INTO prosa_checkpoints (worker, seq, version, updated_at) VALUES (?, ?, 1, ?) ON CONFLICT (worker) DO UPDATE SET seq = excluded.seq, updated_at = excluded.updated_at',
+      ),
+      deadLetter: db.prepare(
+        'INSERT OR IGNORE INTO prosa_dead_letters (worker, stream, stream_seq, subject, body, reason, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      ),
+    };
+
+    this.sink = {
+      emitCommand: (p) => {
+        const ctx = this.context();
+        const subject = (definition.commands as Record<string, string>)[p.type];
+        if (!subject) throw new Error(`unknown command type "${p.type}"; declare it in the saga's commands`);
+        const id = uuidv5(`${saga}\n${ctx.instance}\n${ctx.cause}\n${ctx.index++}`, PROSA_NAMESPACE);
+        const command: SagaCommand = {
+          command_id: id,
+          command_type: p.type,
+          aggregate_id: p.aggregateId,
+          correlation_id: ctx.trace.correlationId,
+          causation_id: ctx.trace.causationId,
+          timestamp: new Date(this.now()).toISOString(),
+          data: p.data,
+        };
+        this.commands.push({ id, instance: ctx.instance, subject, body: JSON.stringify(command) });
+      },
+      startTimeout: (p) => {
+        const ctx = this.context();
+        const ms = this.durations.get(p.name);
+        if (ms === undefined)
+          throw new Error(`unknown timeout "${p.name}"; declare it in the saga's timeouts`);
+        const timerId = uuidv5(`${saga}\n${ctx.instance}\n${p.name}\n${ctx.cause}`, PROSA_NAMESPACE);
+        const op: TimerOp = {
+          op: 'start',
+          instance: ctx.instance,
+          name: p.name,
+          timerId,
+          dueAt: this.now() + ms,
+          state: '',
+          correlationId: ctx.trace.correlationId,
+        };
+        this.timerOps.push(op);
+        ctx.started.push(op);
+        ctx.timers.set(p.name, { timerId, state: '' });
+      },
+      cancelTimeout: (p) => {
+        const ctx = this.context();
+        const view = ctx.timers.get(p.name);
+        if (!view) return;
+        ctx.timers.delete(p.name);
+        this.timerOps.push({ op: 'cancel', instance: ctx.instance, name: p.name, timerId: view.timerId });
+      },
+    };
+
+    this.host = createActorHost({
+      machines: { [KIND]: definition.machine },
+      maxActors: options.maxActors ?? 10_000,
+      load: (_kind, id, slot) => {
+        const pending = this.pending.get(slot);
+        if (pending) {
+          this.pending.delete(slot);
+          this.timerViews.set(slot, pending.timers);
+          this.loadedExisting = true;
+          return parseSnapshot(pending.snapshot);
+        }
+        if (this.ended.has(slot)) {
+          this.timerViews.set(slot, new Map());
+          this.loadedExisting = false;
+          return undefined;
+        }
+        const text = this.q.loadInstance.get(saga, id) as string | undefined;
+        const timers = new Map<string, TimerView>();
+        if (text !== undefined) {
+          for (const t of this.q.loadTimers.all(saga, id) as {
+            name: string;
+            timerId: string;
+            state: string;
+          }[]) {
+            timers.set(t.name, { timerId: t.timerId, state: t.state });
+          }
+        }
+        this.timerViews.set(slot, timers);
+        this.loadedExisting = text !== undefined;
+        return text === undefined ? undefined : parseSnapshot(text);
+      },
+      onPassivate: (hosted) => {
+        const timers = this.timerViews.get(hosted.slot) ?? new Map();
+        this.timerViews.delete(hosted.slot);
+        if (this.dirty.has(hosted.slot)) {
+          this.dirty.delete(hosted.slot);
+          this.pending.set(hosted.slot, { ...this.capture(hosted), timers });
+        }
+      },
+    });
+
+    this.commit = db.transaction(
+      (checkpoint: number, dead: DeadLetter[], raw: Map<number, RawEvent>, within?: () => void) => {
+        within?.();
+        const at = this.now();
+        const iso = new Date(at).toISOString();
+        for (const id of this.ended.values()) this.q.deleteInstance.run(saga, id);
+        for (const f of this.finished) this.q.finished.run(saga, f.id, at, f.state, f.cause);
+        for (const w of this.pending.values()) this.q.saveInstance.run(saga, w.id, w.snapshot, w.state, iso);
+        for (const h of this.dirty.values()) {
+          const w = this.capture(h);
+          this.q.saveInstance.run(saga, w.id, w.snapshot, w.state, iso);
+        }
+        for (const op of this.timerOps) {
+          if (op.op === 'start') {
+            this.q.timerEndByName.run(at, saga, op.instance, op.name);
+            this.q.timerStart.run(
+              op.timerId,
+              saga,
+              op.instance,
+              op.name,
+              op.dueAt,
+              op.state,
+              op.correlationId,
+              at,
+            );
+          } else this.q.timerEnd.run(op.op === 'fired' ? 'fired' : 'cancelled', at, op.timerId);
+        }
+        for (const c of this.commands) this.q.outbox.run(c.id, saga, c.instance, c.subject, c.body, at);
+        for (const d of dead) {
+          this.q.deadLetter.run(
+            saga,
+            this.stream,
+            d.seq,
+            d.subject,
+            raw.get(d.seq)?.data ?? new Uint8Array(),
+            d.reason,
+            iso,
+          );
+        }
+        if (checkpoint !== this.checkpoint) this.q.checkpoint.run(saga, checkpoint, iso);
+      },
+    );
+    this.checkpoint = readCheckpoint(db, saga)?.seq ?? 0;
+    this.q.pruneFinished.run(saga, this.now() - this.retentionMs);
+  }
+
+  get liveActors(): number {
+    return this.host.size;
+  }
+
+  private context(): SendContext {
+    if (!this.ctx) throw new Error('saga effect outside a send');
+    return this.ctx;
+  }
+
+  private capture(hosted: HostedActor): { id: string; snapshot: string; state: string } {
+    const snap = hosted.actor.getSnapshot() as AnyMachineSnapshot;
+    return {
+      id: hosted.id,
+      snapshot: serializeSnapshot(hosted.actor),
+      state: stateKey(snap),
+    };
+  }
+
+  /** Sends one event to one instance and files its effects; a failure undoes nothing yet (the caller does). */
+  private deliver(
+    id: string,
+    event: ProsaEvent,
+    cause: string,
+    trace: Trace,
+    failKey: number | string,
+  ): ApplyFailure | undefined {
+    const ctx: SendContext = { instance: id, cause, trace, index: 0, started: [], timers: new Map() };
+    this.ctx = ctx;
+    try {
+      let hosted: HostedActor;
+      // An instance already live exists; `load` says otherwise for one it has to start.
+      this.loadedExisting = true;
+      try {
+        hosted = withEffectSink(this.sink, () => {
+          const h = this.host.get(KIND, id);
+          ctx.timers = this.timerViews.get(h.slot) ?? new Map();
+          return h;
+        });
+      } catch (e) {
+        return new ApplyFailure(failKey, `cannot start saga instance ${id}: ${(e as Error).message}`);
+      }
+      const existed = this.loadedExisting;
+      const fresh = hosted.actor.getSnapshot() as AnyMachineSnapshot;
+      if (fresh.status === 'error') {
+        this.host.drop(hosted.slot);
+        return new ApplyFailure(failKey, `saga instance ${id} failed to start: ${errorText(fresh.error)}`);
+      }
+      withEffectSink(this.sink, () => hosted.actor.send(event));
+      const snap = hosted.actor.getSnapshot() as AnyMachineSnapshot;
+      if (snap.status === 'error') {
+        this.host.drop(hosted.slot);
+        return new ApplyFailure(
+          failKey,
+          `applying ${event.type} to saga instance ${id} failed: ${errorText(snap.error)}`,
+        );
+      }
+      const state = stateKey(snap);
+      for (const op of ctx.started) if (op.op === 'start') op.state = state;
+      for (const [name, view] of ctx.timers) {
+        if (view.state === '') view.state = state;
+        // Leaving the state that set a timer cancels it.
+        else if (!snap.matches(JSON.parse(view.state))) {
+          ctx.timers.delete(name);
+          this.timerOps.push({ op: 'cancel', instance: id, name, timerId: view.timerId });
+        }
+      }
+      if (snap.status === 'done' || snap.hasTag('idle')) {
+        for (const [name, view] of ctx.timers)
+          this.timerOps.push({ op: 'cancel', instance: id, name, timerId: view.timerId });
+        this.dirty.delete(hosted.slot);
+        this.host.drop(hosted.slot);
+        this.timerViews.delete(hosted.slot);
+        if (existed || snap.status === 'done') this.ended.set(hosted.slot, id);
+        if (snap.status === 'done') this.finished.push({ id, state, cause });
+      } else {
+        this.dirty.set(hosted.slot, hosted);
+      }
+      return undefined;
+    } finally {
+      this.ctx = undefined;
+    }
+  }
+
+  /** Forgets the batch: every actor comes back from its committed snapshot (a rare path). */
+  private discardBatch(): void {
+    this.host.clear();
+    this.timerViews.clear();
+    this.clearBatch();
+  }
+
+  private clearBatch(): void {
+    this.dirty.clear();
+    this.pending.clear();
+    this.ended.clear();
+    this.finished = [];
+    this.commands = [];
+    this.timerOps = [];
+  }
+
+  applyBatch(messages: readonly RawEvent[]): BatchResult {
+    const attempt = applyBatchWith(
+      (poisoned) =>
+        attemptBatch(messages, this.checkpoint, this.consumes, poisoned, this.policy, this.applyOne),
+      () => this.discardBatch(),
+    );
+    this.commitBatch(attempt.checkpoint, attempt.dead, attempt.raw);
+    const result: BatchResult = {
+      applied: attempt.applied,
+      skipped: attempt.skipped,
+      deadLetters: attempt.dead,
+      checkpoint: attempt.checkpoint,
+    };
+    if (attempt.stoppedAt) result.stoppedAt = attempt.stoppedAt;
+    return result;
+  }
+
+  /** Decodes one message and delivers it to each instance it belongs to. */
+  private readonly applyOne = (msg: RawEvent): string | ApplyFailure | undefined => {
+    let event: ProsaEvent;
+    let ids: readonly string[];
+    let trace: Trace;
+    try {
+      event = this.definition.decode(msg);
+      ids = this.definition.correlate(event);
+      trace = this.trace(event);
+    } catch (e) {
+      return errorText(e) || 'decode failed';
+    }
+    const cause = `${this.stream}:${msg.seq}`;
+    for (const id of ids) {
+      const failure = this.deliver(id, event, cause, trace, msg.seq);
+      if (failure) return failure;
+    }
+    return undefined;
+  };
+
+  private commitBatch(
+    checkpoint: number,
+    dead: DeadLetter[],
+    raw: Map<number, RawEvent>,
+    within?: () => void,
+  ): void {
+    try {
+      this.commit(checkpoint, dead, raw, within);
+    } catch (e) {
+      this.discardBatch();
+      throw e;
+    }
+    this.clearBatch();
+    this.checkpoint = checkpoint;
+  }
+
+  fireDueTimers(): number {
+    const due = this.q.dueTimers.all(this.name, this.now()) as {
+      timerId: string;
+      instance: string;
+      name: string;
+      correlationId: string;
+    }[];
+    if (due.length === 0) return 0;
+    const failed = new Map<string, string>();
+    for (;;) {
+      let failure: ApplyFailure | undefined;
+      for (const t of due) {
+        this.timerOps.push({
+          op: failed.has(t.timerId) ? 'cancel' : 'fired',
+          instance: t.instance,
+          name: t.name,
+          timerId: t.timerId,
+        });
+        if (failed.has(t.timerId)) continue;
+        const slot = `${KIND}\u0000${t.instance}`;
+        // The timer leaves the instance's view before it is delivered: firing it consumes it.
+        const view = this.timerViews.get(slot);
+        if (view?.get(t.name)?.timerId === t.timerId) view.delete(t.name);
+        const event = { type: 'prosa.timeout', name: t.name, timerId: t.timerId };
+        failure = this.deliverTimer(t, event);
+        if (failure) break;
+      }
+      if (!failure) break;
+      this.discardBatch();
+      failed.set(failure.key as string, failure.reason);
+    }
+    this.commitBatch(this.checkpoint, [], new Map());
+    return due.length;
+  }
+
+  private deliverTimer(
+    t: { timerId: string; instance: string; correlationId: string },
+    event: ProsaEvent,
+  ): ApplyFailure | undefined {
+    const trace: Trace = { correlationId: t.correlationId, causationId: t.timerId };
+    const failure = this.deliver(t.instance, event, `timer:${t.timerId}`, trace, t.timerId);
+    if (failure) return failure;
+    // A timer of the instance's own view is consumed on delivery; a stale one (instance gone) did nothing.
+    const hostedView = this.timerViews.get(`${KIND}\u0000${t.instance}`);
+    hostedView?.forEach((v, name) => {
+      if (v.timerId === t.timerId) hostedView.delete(name);
+    });
+    return undefined;
+  }
+
+  applyOutOfOrder(
+    messages: readonly RawEvent[],
+    within: (outcome: OutOfOrderOutcome) => void,
+  ): OutOfOrderOutcome[] {
+    const outcomes: OutOfOrderOutcome[] = [];
+    for (const msg of messages) {
+      const outcome = attemptOutOfOrder(msg, this.applyOne, () => this.discardBatch());
+      this.commitBatch(this.checkpoint, [], new Map(), () => within(outcome));
+      outcomes.push(outcome);
+    }
+    return outcomes;
+  }
+
+  nextTimeoutAt(): number | undefined {
+    return (this.q.nextDue.get(this.name) as number | null) ?? undefined;
+  }
+
+  activeInstances(): number {
+    return this.q.active.get(this.name) as number;
+  }
+
+  passivateAll(): void {
+    this.host.clear();
+    this.timerViews.clear();
+  }
+
+  reload(): void {
+    this.host.clear();
+    this.timerViews.clear();
+    this.clearBatch();
+    this.checkpoint = readCheckpoint(this.db, this.name)?.seq ?? 0;
+  }
+
+  close(): void {
+    this.host.clear();
+    this.timerViews.clear();
+  }
+}
+
+export function createSagaEngine<E extends ProsaEvent, T extends string, C extends string>(
+  definition: SagaDefinition<E, T, C>,
+  db: SqliteDatabase,
+  options: SagaEngineOptions = {},
+): SagaEngine {
+  // The engine hands `correlate`, `trace` and the machine only what `decode` returned.
+  return new SagaEngineImpl(definition as unknown as SagaDefinition<ProsaEvent, string, string>, db, options);
+}

@@ -1,0 +1,84 @@
+/**
+ * The control plane: commands that act on a running worker travel as NATS requests on
+ * `prosa.control.<worker>.<command>`, so they work from any machine with the same credentials.
+ * When no worker answers (no responders), the command does its work on SQLite itself.
+ */
+import type { NatsConnection, Subscription } from '@nats-io/transport-node';
+import type { Logger } from '../logger.js';
+
+export const CONTROL_PREFIX = 'prosa.control';
+
+export type ControlCommand = 'pause' | 'resume' | 'retry' | 'ping';
+
+export interface ControlReply {
+  ok: boolean;
+  error?: string;
+  /** Command-specific result. */
+  result?: unknown;
+}
+
+export type ControlHandler = (
+  worker: string,
+  command: ControlCommand,
+  body: Record<string, unknown>,
+) => Promise<unknown>;
+
+/** Serves control requests for this process's workers; `handler` throws to answer with an error. */
+export function serveControl(
+  nc: NatsConnection,
+  workers: () => readonly string[],
+  handler: ControlHandler,
+  log: Logger,
+): Subscription {
+  const sub = nc.subscribe(`${CONTROL_PREFIX}.*.*`, {
+    callback: (err, msg) => {
+      if (err) {
+        log.warn({ err }, 'control subscription error');
+        return;
+      }
+      const [, , worker = '', command = ''] = msg.subject.split('.');
+      if (!workers().includes(worker)) return; // another process's worker: stay silent
+      let body: Record<string, unknown> = {};
+      try {
+        body = msg.data.length > 0 ? (msg.json() as Record<string, unknown>) : {};
+      } catch {
+        msg.respond(JSON.stringify({ ok: false, error: 'request body is not JSON' } satisfies ControlReply));
+        return;
+      }
+      handler(worker, command as ControlCommand, body).then(
+        (result) => msg.respond(JSON.stringify({ ok: true, result } satisfies ControlReply)),
+        (e: unknown) =>
+          msg.respond(
+            JSON.stringify({
+              ok: false,
+              error: e instanceof Error ? e.message : String(e),
+            } satisfies ControlReply),
+          ),
+      );
+    },
+  });
+  return sub;
+}
+
+/**
+ * Sends a control command to whichever process runs `worker`. Resolves to undefined when no process
+ * runs it (no responders), so the caller can act on SQLite itself.
+ */
+export async function sendControl(
+  nc: NatsConnection,
+  worker: string,
+  command: ControlCommand,
+  body: Record<string, unknown> = {},
+  timeoutMs = 15_000,
+): Promise<ControlReply | undefined> {
+  try {
+    const reply = await nc.request(`${CONTROL_PREFIX}.${worker}.${command}`, JSON.stringify(body), {
+      timeout: timeoutMs,
+    });
+    return reply.json() as ControlReply;
+  } catch (e) {
+    const text = `${(e as Error).message} ${(e as { code?: string }).code ?? ''} ${(e as Error).name}`;
+    if (/no responders|503|NoResponders/i.test(text)) return undefined;
+    throw e;
+  }
+}

@@ -1,0 +1,275 @@
+/**
+ * Operator commands on workers that may or may not be running: each asks the running worker over
+ * the control plane first (src/nats/control.ts) and, when none answers, does the same on SQLite itself.
+ * The CLI only parses arguments and prints what these return.
+ */
+import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { ResolvedConfig } from '../config/config.js';
+import type { ProjectionDefinition, ProsaEvent } from '../define/projection.js';
+import type { SagaDefinition } from '../define/saga.js';
+import { createProjectionEngine, type OutOfOrderOutcome } from '../engine/projectionEngine.js';
+import { createSagaEngine } from '../engine/sagaEngine.js';
+import { ProsaError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { sendControl } from '../nats/control.js';
+import { createDeadLetterDispatcher } from '../runtime/deadLetterDispatcher.js';
+import type { SqliteDatabase } from '../store/database.js';
+import {
+  type DeadLetterEntry,
+  encodeMessages,
+  listDeadLetters,
+  purgeDeadLetters,
+  removeFromDlq,
+  retryable,
+  retryRecorder,
+} from './deadLetters.js';
+
+export interface AdminContext {
+  config: ResolvedConfig;
+  db: SqliteDatabase;
+  nc: NatsConnection | undefined;
+  js: JetStreamClient | undefined;
+  jsm: JetStreamManager | undefined;
+  log: Logger;
+}
+
+type Found =
+  | { kind: 'projection'; definition: ProjectionDefinition<ProsaEvent, string> }
+  | { kind: 'saga'; definition: SagaDefinition<ProsaEvent, string, string> };
+
+/** The projection or saga of that name (or whose durable consumer has that name). */
+export function findWorker(config: ResolvedConfig, name: string): Found {
+  const byName = (n: string) => n === name || config.workers[n]?.consumer === name;
+  const projection = config.projections.find((p) => byName(p.name));
+  if (projection) return { kind: 'projection', definition: projection };
+  const saga = config.sagas.find((s) => byName(s.name));
+  if (saga) return { kind: 'saga', definition: saga };
+  const known = [...config.projections, ...config.sagas].map((d) => d.name);
+  throw new ProsaError(
+    'PROSA_NOT_FOUND',
+    `no projection or saga named "${name}" in the config (known: ${known.join(', ') || 'none'})`,
+  );
+}
+
+const needNats = (c: AdminContext) => {
+  if (!c.nc || !c.js || !c.jsm) {
+    throw new ProsaError(
+      'PROSA_NATS_UNREACHABLE',
+      'this command needs NATS: set NATS_URL, or start the embedded server with `npm start`',
+    );
+  }
+  return { nc: c.nc, js: c.js, jsm: c.jsm };
+};
+
+/** What a command did, and whether a running worker did it. */
+export interface AdminResult {
+  worker: string;
+  /** `running worker` when a worker answered, `sqlite` when none runs and SQLite was changed directly. */
+  via: 'running worker' | 'sqlite';
+  detail: string;
+}
+
+async function ask(
+  c: AdminContext,
+  worker: string,
+  command: 'pause' | 'resume',
+  body: Record<string, unknown> = {},
+): Promise<boolean> {
+  if (!c.nc) return false;
+  const reply = await sendControl(c.nc, worker, command, body);
+  if (!reply) return false;
+  if (!reply.ok) throw new ProsaError('PROSA_NOT_FOUND', `${worker}: ${reply.error}`);
+  return true;
+}
+
+export async function pauseWorker(
+  c: AdminContext,
+  name: string,
+  reason = 'paused by an operator',
+): Promise<AdminResult> {
+  const { definition } = findWorker(c.config, name);
+  if (await ask(c, definition.name, 'pause', { reason }))
+    return { worker: definition.name, via: 'running worker', detail: 'paused' };
+  c.db
+    .prepare(
+      'INSERT INTO prosa_pauses (worker, reason, by_pid, paused_at) VALUES (?, ?, NULL, ?) ON CONFLICT (worker) DO UPDATE SET reason = excluded.reason, by_pid = NULL, paused_at = excluded.paused_at',
+    )
+    .run(definition.name, reason, new Date().toISOString());
+  return { worker: definition.name, via: 'sqlite', detail: 'will stay paused when it starts' };
+}
+
+export async function resumeWorker(c: AdminContext, name: string): Promise<AdminResult> {
+  const { definition } = findWorker(c.config, name);
+  c.db.prepare('DELETE FROM prosa_pauses WHERE worker = ?').run(definition.name);
+  if (await ask(c, definition.name, 'resume'))
+    return { worker: definition.name, via: 'running worker', detail: 'resumed' };
+  return { worker: definition.name, via: 'sqlite', detail: 'will run when it starts' };
+}
+
+/** Moves a saga's checkpoint back (or forward): it consumes again from `toSeq + 1`. Commands already emitted are not emitted again (their ids repeat). */
+export async function resetSaga(c: AdminContext, name: string, toSeq: number): Promise<AdminResult> {
+  const found = findWorker(c.config, name);
+  if (found.kind !== 'saga') {
+    throw new ProsaError(
+      'PROSA_NOT_FOUND',
+      `${name} is a projection: a projection cannot be rewound in place; rebuild it with \`prosa rebuild ${name}\``,
+    );
+  }
+  if (!Number.isInteger(toSeq) || toSeq < 0)
+    throw new ProsaError(
+      'PROSA_CONFIG_INVALID',
+      `--to-seq must be a stream sequence (0 or more), got ${toSeq}`,
+    );
+  const saga = found.definition.name;
+  const running = await ask(c, saga, 'pause', { reason: `reset to ${toSeq}`, byPid: process.pid });
+  try {
+    c.db
+      .prepare(
+        'INSERT INTO prosa_checkpoints (worker, seq, version, updated_at) VALUES (?, ?, 1, ?) ON CONFLICT (worker) DO UPDATE SET seq = excluded.seq, updated_at = excluded.updated_at',
+      )
+      .run(saga, toSeq, new Date().toISOString());
+  } finally {
+    if (running) await ask(c, saga, 'resume');
+  }
+  return {
+    worker: saga,
+    via: running ? 'running worker' : 'sqlite',
+    detail: `consumes again from ${toSeq + 1}`,
+  };
+}
+
+/** Tells a stopped worker (onError: stop) to step over a bad message: it is dead-lettered and the worker goes on. */
+export async function skipMessage(c: AdminContext, name: string, seq: number): Promise<AdminResult> {
+  const { definition } = findWorker(c.config, name);
+  c.db
+    .prepare('INSERT OR REPLACE INTO prosa_skips (worker, seq, reason) VALUES (?, ?, ?)')
+    .run(definition.name, seq, `skipped by an operator (prosa skip ${definition.name} --seq ${seq})`);
+  const running = await ask(c, definition.name, 'resume');
+  return {
+    worker: definition.name,
+    via: running ? 'running worker' : 'sqlite',
+    detail: `message ${seq} will be dead-lettered and stepped over`,
+  };
+}
+
+export async function deadLetters(c: AdminContext, consumer?: string): Promise<DeadLetterEntry[]> {
+  const { js, jsm } = needNats(c);
+  return listDeadLetters(js, jsm, consumer);
+}
+
+export async function purgeDeadLettersOf(c: AdminContext, consumer: string): Promise<number> {
+  const { jsm } = needNats(c);
+  const { definition } = findWorker(c.config, consumer);
+  return purgeDeadLetters(
+    jsm,
+    c.db,
+    c.config.workers[definition.name]?.consumer ?? definition.name,
+    definition.name,
+  );
+}
+
+/** Feeds dead letters again to their worker (the running one, or here when none runs). */
+export async function retryDeadLetters(
+  c: AdminContext,
+  consumer: string,
+  seq?: number,
+): Promise<{ via: AdminResult['via']; outcomes: OutOfOrderOutcome[] }> {
+  const { nc, js, jsm } = needNats(c);
+  const found = findWorker(c.config, consumer);
+  const worker = found.definition.name;
+  const durable = c.config.workers[worker]?.consumer ?? worker;
+  const entries = (await listDeadLetters(js, jsm, durable)).filter((e) => seq === undefined || e.seq === seq);
+  if (seq !== undefined && entries.length === 0)
+    throw new ProsaError(
+      'PROSA_NOT_FOUND',
+      `no dead letter of ${durable} has stream sequence ${seq} (see \`prosa dlq ls --consumer ${durable}\`)`,
+    );
+  const messages = retryable(c.db, worker, entries);
+  if (messages.length === 0) return { via: 'sqlite', outcomes: [] };
+  let outcomes: OutOfOrderOutcome[];
+  let via: AdminResult['via'] = 'running worker';
+  const reply = await sendControl(nc, worker, 'retry', { messages: encodeMessages(messages) }, 60_000);
+  if (reply) {
+    if (!reply.ok) throw new ProsaError('PROSA_NOT_FOUND', `${worker}: ${reply.error}`);
+    outcomes = reply.result as OutOfOrderOutcome[];
+  } else {
+    via = 'sqlite';
+    const stream = found.definition.source.stream;
+    const engine =
+      found.kind === 'projection'
+        ? createProjectionEngine(found.definition, c.db, { stream })
+        : createSagaEngine(found.definition, c.db, {
+            stream,
+            timeouts: c.config.workers[worker]?.timeouts ?? {},
+          });
+    outcomes = engine.applyOutOfOrder(messages, retryRecorder(c.db, worker, stream));
+    engine.close();
+    // Failed-again letters go back to the DLQ stream under a new id now, not at the next start.
+    const dispatcher = createDeadLetterDispatcher({ db: c.db, js, worker, consumer: durable, log: c.log });
+    await Promise.race([dispatcher.kick(), new Promise((r) => setTimeout(r, 10_000))]);
+    dispatcher.close();
+  }
+  await removeFromDlq(jsm, entries, outcomes);
+  return { via, outcomes };
+}
+
+export interface SagaInstanceView {
+  instance: string;
+  state: unknown;
+  updatedAt: string;
+  timeouts: { name: string; dueAt: string; timerId: string }[];
+}
+
+export function sagaInstances(c: AdminContext, saga: string): SagaInstanceView[] {
+  const found = findWorker(c.config, saga);
+  if (found.kind !== 'saga') throw new ProsaError('PROSA_NOT_FOUND', `${saga} is a projection, not a saga`);
+  const name = found.definition.name;
+  const timers = c.db
+    .prepare(
+      "SELECT instance, name, due_at AS dueAt, timer_id AS timerId FROM prosa_timers WHERE saga = ? AND status = 'pending' ORDER BY due_at",
+    )
+    .all(name) as {
+    instance: string;
+    name: string;
+    dueAt: number;
+    timerId: string;
+  }[];
+  const byInstance = new Map<string, SagaInstanceView['timeouts']>();
+  for (const t of timers) {
+    const list = byInstance.get(t.instance) ?? [];
+    list.push({ name: t.name, dueAt: new Date(t.dueAt).toISOString(), timerId: t.timerId });
+    byInstance.set(t.instance, list);
+  }
+  return (
+    c.db
+      .prepare(
+        'SELECT instance, state, updated_at AS updatedAt FROM prosa_saga_instances WHERE saga = ? ORDER BY instance',
+      )
+      .all(name) as { instance: string; state: string; updatedAt: string }[]
+  ).map((r) => ({
+    instance: r.instance,
+    state: JSON.parse(r.state),
+    updatedAt: r.updatedAt,
+    timeouts: byInstance.get(r.instance) ?? [],
+  }));
+}
+
+/** Cancels a pending timeout so it never fires (the instance stays where it is). */
+export function cancelTimeout(c: AdminContext, saga: string, instance: string, timeout: string): AdminResult {
+  const found = findWorker(c.config, saga);
+  if (found.kind !== 'saga') throw new ProsaError('PROSA_NOT_FOUND', `${saga} is a projection, not a saga`);
+  const name = found.definition.name;
+  const r = c.db
+    .prepare(
+      "UPDATE prosa_timers SET status = 'cancelled', ended_at = ? WHERE saga = ? AND instance = ? AND name = ? AND status = 'pending'",
+    )
+    .run(Date.now(), name, instance, timeout);
+  if (r.changes === 0) {
+    throw new ProsaError(
+      'PROSA_NOT_FOUND',
+      `${name}: instance ${instance} has no pending timeout named "${timeout}" (see \`prosa sagas ls ${name}\`)`,
+    );
+  }
+  return { worker: name, via: 'sqlite', detail: `timeout ${timeout} of ${instance} cancelled` };
+}

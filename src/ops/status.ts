@@ -1,0 +1,166 @@
+/**
+ * Status of every projection and saga, from what is at hand: the live worker when it runs in this
+ * process, otherwise SQLite (checkpoints, what the worker last wrote about itself, dead letters,
+ * gaps) and the stream (its last sequence). So `prosa status` works while the worker runs, from
+ * another terminal, and when it is down.
+ */
+import type { JetStreamManager } from '@nats-io/jetstream';
+import type { ResolvedConfig } from '../config/config.js';
+import { subjectCovers } from '../define/subjects.js';
+import type { WorkerState } from '../runtime/workerReporter.js';
+import type { SqliteDatabase } from '../store/database.js';
+
+export interface WorkerStatus {
+  name: string;
+  kind: 'projection' | 'saga';
+  stream: string;
+  consumer: string;
+  /** Last applied stream sequence. */
+  checkpoint: number;
+  /** Last sequence in the stream on the worker's subjects (null when NATS could not be asked). */
+  streamLastSeq: number | null;
+  /** Messages on its subjects not applied yet (null when unknown). */
+  lag: number | null;
+  deadLettered: number;
+  liveActors: number;
+  state: WorkerState | 'never run';
+  /** Events per second over the last few seconds. */
+  eventsPerSecond: number;
+  detail?: string;
+  gaps: { from: number; to: number }[];
+  /** Sagas only. */
+  activeInstances?: number;
+  outboxPending?: number;
+  nextTimeoutAt?: string | null;
+}
+
+export interface RuntimeStatus {
+  projections: WorkerStatus[];
+  sagas: WorkerStatus[];
+}
+
+/** What a worker in this process knows that SQLite may not have yet. */
+export interface LiveWorkerInfo {
+  checkpoint: number;
+  liveActors: number;
+  state: WorkerState;
+  eventsPerSecond: number;
+  detail?: string;
+}
+
+interface WorkerRow {
+  state: WorkerState;
+  pid: number | null;
+  live_actors: number;
+  rate: number;
+  detail: string | null;
+  updated_at: string;
+}
+
+const STALE_MS = 5_000;
+
+/** Whether a process of this machine is alive. */
+export const pidAlive = (pid: number | null | undefined): boolean => {
+  if (!pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+/** The last sequence of a stream on some subjects: the stream's last when they cover it. */
+export async function lastSeqOnSubjects(
+  jsm: JetStreamManager,
+  stream: string,
+  subjects: readonly string[],
+): Promise<number> {
+  const info = await jsm.streams.info(stream);
+  const streamSubjects = info.config.subjects ?? [];
+  if (streamSubjects.every((s) => subjects.some((p) => subjectCovers(p, s)))) return info.state.last_seq;
+  let last = 0;
+  for (const subject of subjects) {
+    try {
+      const m = await jsm.streams.getMessage(stream, { last_by_subj: subject });
+      if (m && m.seq > last) last = m.seq;
+    } catch {
+      // no message on that subject
+    }
+  }
+  return last;
+}
+
+export async function collectStatus(o: {
+  config: ResolvedConfig;
+  db: SqliteDatabase | undefined;
+  jsm: JetStreamManager | undefined;
+  live?: ReadonlyMap<string, LiveWorkerInfo>;
+  now?: () => number;
+}): Promise<RuntimeStatus> {
+  const now = o.now ?? Date.now;
+  const { db } = o;
+  const q = db && {
+    checkpoint: db.prepare('SELECT seq FROM prosa_checkpoints WHERE worker = ?').pluck(),
+    worker: db.prepare(
+      'SELECT state, pid, live_actors, rate, detail, updated_at FROM prosa_workers WHERE worker = ?',
+    ),
+    dead: db
+      .prepare('SELECT count(*) FROM prosa_dead_letters WHERE worker = ? AND resolution IS NULL')
+      .pluck(),
+    gaps: db.prepare(
+      'SELECT from_seq AS "from", to_seq AS "to" FROM prosa_gaps WHERE worker = ? ORDER BY from_seq',
+    ),
+    instances: db.prepare('SELECT count(*) FROM prosa_saga_instances WHERE saga = ?').pluck(),
+    outbox: db.prepare('SELECT count(*) FROM prosa_outbox WHERE saga = ? AND published_at IS NULL').pluck(),
+    nextTimeout: db
+      .prepare("SELECT min(due_at) FROM prosa_timers WHERE saga = ? AND status = 'pending'")
+      .pluck(),
+  };
+  const one = async (
+    def: { name: string; source?: { stream: string; subjects: readonly string[] } },
+    kind: 'projection' | 'saga',
+  ) => {
+    const options = o.config.workers[def.name];
+    const stream = def.source?.stream ?? '';
+    const live = o.live?.get(def.name);
+    const checkpoint = live?.checkpoint ?? (q?.checkpoint.get(def.name) as number | undefined) ?? 0;
+    const row = q?.worker.get(def.name) as WorkerRow | undefined;
+    const fresh = row !== undefined && now() - Date.parse(row.updated_at) < STALE_MS && pidAlive(row.pid);
+    let streamLastSeq: number | null = null;
+    if (o.jsm && stream) {
+      try {
+        streamLastSeq = await lastSeqOnSubjects(o.jsm, stream, def.source?.subjects ?? ['>']);
+      } catch {
+        streamLastSeq = null;
+      }
+    }
+    const status: WorkerStatus = {
+      name: def.name,
+      kind,
+      stream,
+      consumer: options?.consumer ?? def.name,
+      checkpoint,
+      streamLastSeq,
+      lag: streamLastSeq === null ? null : Math.max(0, streamLastSeq - checkpoint),
+      deadLettered: (q?.dead.get(def.name) as number | undefined) ?? 0,
+      liveActors: live?.liveActors ?? (fresh ? (row?.live_actors ?? 0) : 0),
+      state: live?.state ?? (fresh && row ? row.state : row || checkpoint > 0 ? 'stopped' : 'never run'),
+      eventsPerSecond: Math.round(live?.eventsPerSecond ?? (fresh ? (row?.rate ?? 0) : 0)),
+      gaps: (q?.gaps.all(def.name) as { from: number; to: number }[] | undefined) ?? [],
+    };
+    if (kind === 'saga') {
+      status.activeInstances = (q?.instances.get(def.name) as number | undefined) ?? 0;
+      status.outboxPending = (q?.outbox.get(def.name) as number | undefined) ?? 0;
+      const next = q?.nextTimeout.get(def.name) as number | null | undefined;
+      status.nextTimeoutAt = next ? new Date(next).toISOString() : null;
+    }
+    const detail = live?.detail ?? (fresh ? row?.detail : undefined);
+    if (detail) status.detail = detail;
+    return status;
+  };
+  return {
+    projections: await Promise.all(o.config.projections.map((p) => one(p, 'projection'))),
+    sagas: await Promise.all(o.config.sagas.map((s) => one(s, 'saga'))),
+  };
+}

@@ -1,0 +1,120 @@
+/**
+ * A running saga: the saga engine inside a worker (src/runtime/worker.ts), plus the dispatcher that
+ * publishes its outbox to the COMMANDS stream after each commit (`Nats-Msg-Id = command_id`, marked
+ * done on the ack) and the scheduler that fires its due timers.
+ */
+import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
+import type { WorkerOptions } from '../config/config.js';
+import type { ProsaEvent } from '../define/projection.js';
+import type { SagaDefinition } from '../define/saga.js';
+import type { BatchPolicy } from '../engine/batchLoop.js';
+import { createSagaEngine } from '../engine/sagaEngine.js';
+import type { Logger } from '../logger.js';
+import type { Metrics } from '../serve/metrics.js';
+import type { SqliteDatabase } from '../store/database.js';
+import { createOutboxDispatcher } from './publishAfterCommit.js';
+import { createTimerScheduler } from './timerScheduler.js';
+import { createWorker, type Worker } from './worker.js';
+
+export interface SagaWorkerOptions {
+  definition: SagaDefinition<ProsaEvent, string, string>;
+  options: WorkerOptions;
+  db: SqliteDatabase;
+  js: JetStreamClient;
+  jsm: JetStreamManager;
+  log: Logger;
+  now?: () => number;
+  /** @default none */
+  metrics?: Metrics;
+}
+
+interface OutboxRow {
+  command_id: string;
+  subject: string;
+  body: string;
+}
+
+export function createSagaWorker(o: SagaWorkerOptions): Worker {
+  const { definition, options, db, js } = o;
+  const now = o.now ?? Date.now;
+  const log = o.log.child({ saga: definition.name });
+  // The worker decides what a bad event does; the timers below need the engine before the worker exists.
+  let workerPolicy: BatchPolicy | undefined;
+  const engine = createSagaEngine(definition, db, {
+    maxActors: options.maxActors,
+    policy: {
+      verdict: (letter) => workerPolicy?.verdict?.(letter) ?? options.onError,
+      skipped: (seq) => workerPolicy?.skipped?.(seq),
+    },
+    stream: definition.source.stream,
+    now,
+    timeouts: options.timeouts,
+    finishedRetentionMs: options.finishedRetention,
+  });
+  const pending = db.prepare(
+    'SELECT command_id, subject, body FROM prosa_outbox WHERE saga = ? AND published_at IS NULL ORDER BY created_at, rowid LIMIT 500',
+  );
+  const markOne = db.prepare('UPDATE prosa_outbox SET published_at = ? WHERE command_id = ?');
+  const markDone = db.transaction((rows: readonly OutboxRow[]) => {
+    const at = now();
+    for (const r of rows) {
+      markOne.run(at, r.command_id);
+      log.debug({ commandId: r.command_id, subject: r.subject }, 'command published');
+    }
+  });
+  const outbox = createOutboxDispatcher<OutboxRow>(
+    {
+      pending: () => pending.all(definition.name) as OutboxRow[],
+      publish: async (r) => {
+        await js.publish(r.subject, r.body, { msgID: r.command_id });
+      },
+      markDone,
+    },
+    log,
+    'commands',
+  );
+  const timers = createTimerScheduler({
+    now,
+    nextDue: () => engine.nextTimeoutAt(),
+    fire: () => {
+      const fired = engine.fireDueTimers();
+      if (fired > 0) {
+        log.info({ fired }, 'timeouts fired');
+        void outbox.kick();
+      }
+      return fired;
+    },
+    onError: (e) => log.error({ err: e }, 'firing timeouts failed; retrying'),
+  });
+  return createWorker({
+    kind: 'saga',
+    name: definition.name,
+    source: definition.source,
+    engine: (policy) => {
+      workerPolicy = policy;
+      return engine;
+    },
+    options,
+    db,
+    js,
+    jsm: o.jsm,
+    log: o.log,
+    now,
+    ...(o.metrics ? { metrics: o.metrics } : {}),
+    hooks: {
+      afterBatch: () => {
+        void outbox.kick();
+        timers.poke();
+      },
+      started: () => {
+        void outbox.kick();
+        timers.start();
+      },
+      stopping: async () => {
+        timers.stop();
+        await Promise.race([outbox.kick(), new Promise((r) => setTimeout(r, 2_000))]);
+        outbox.close();
+      },
+    },
+  });
+}

@@ -1,0 +1,165 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfig, resolveConfig } from '../../../src/config/config.js';
+import { ConfigError, ProsaError } from '../../../src/errors.js';
+import { ledger } from '../../support/fixtures/ledger.js';
+
+const resolve = (input: unknown, env: Record<string, string> = {}) =>
+  resolveConfig(input, { env, cwd: '/srv/app' });
+const failure = (input: unknown, env: Record<string, string> = {}) => {
+  try {
+    resolve(input, env);
+  } catch (e) {
+    return e as ConfigError;
+  }
+  throw new Error('expected a ConfigError');
+};
+
+describe('configuration', () => {
+  describe('when the config is empty and there is no environment', () => {
+    const c = resolve({});
+    it('uses the embedded default: no URL, data and SQLite under .prosa', () => {
+      expect(c.nats.url).toBeUndefined();
+      expect(c.dataDir).toBe('/srv/app/.prosa');
+      expect(c.sqlitePath).toBe('/srv/app/.prosa/prosa.db');
+    });
+    it('has the three default streams with the crate settings for INFRASTRUCTURE_EVENTS', () => {
+      expect(c.streams.INFRASTRUCTURE_EVENTS).toEqual({
+        mode: 'external',
+        subjects: ['infrastructure.>'],
+        retention: 'limits',
+        storage: 'file',
+        maxAge: 365 * 86_400_000,
+        maxMsgs: 1_000_000,
+        maxBytes: -1,
+        duplicateWindow: 120_000,
+        replicas: 1,
+        discard: 'old',
+      });
+      expect(c.streams.DLQ).toMatchObject({ mode: 'managed', subjects: ['dlq.>'], maxAge: 7 * 86_400_000 });
+      expect(c.streams.COMMANDS).toMatchObject({
+        mode: 'managed',
+        retention: 'workqueue',
+        duplicateWindow: 3_600_000,
+      });
+    });
+    it('is frozen', () => {
+      expect(Object.isFrozen(c)).toBe(true);
+      expect(Object.isFrozen(c.streams.DLQ)).toBe(true);
+    });
+  });
+
+  describe('when the environment sets connection and paths', () => {
+    it('overrides the config', () => {
+      const c = resolve(
+        { nats: { url: 'nats://config:4222' }, log: { level: 'debug' } },
+        {
+          NATS_URL: 'nats://env:4222',
+          NATS_USER: 'u',
+          NATS_PASSWORD: 'p',
+          PROSA_DB: 'x/db.sqlite',
+          PROSA_DATA_DIR: '/data',
+          LOG_LEVEL: 'warn',
+          NATS_CA: '/ca.pem',
+        },
+      );
+      expect(c.nats).toMatchObject({
+        url: 'nats://env:4222',
+        user: 'u',
+        password: 'p',
+        tls: { ca: '/ca.pem' },
+      });
+      expect(c.sqlitePath).toBe('/srv/app/x/db.sqlite');
+      expect(c.dataDir).toBe('/data');
+      expect(c.logLevel).toBe('warn');
+    });
+  });
+
+  describe('when a projection is configured', () => {
+    it('gets the default worker options with its own consumer name', () => {
+      const c = resolve({
+        streams: { LEDGER: { subjects: ['ledger.>'] } },
+        projections: [ledger],
+        workers: { ledger: { maxActors: 5 } },
+      });
+      expect(c.workers.ledger).toMatchObject({
+        batch: { maxMessages: 10_000, maxWaitMs: 500 },
+        maxActors: 5,
+        consumer: 'ledger',
+        onError: 'dead-letter',
+        ackWait: 60_000,
+        maxAckPending: 50_000,
+      });
+    });
+  });
+
+  describe('when a value is not allowed', () => {
+    it('names the field and what is allowed for a bad duration', () => {
+      const e = failure({ streams: { INFRASTRUCTURE_EVENTS: { duplicateWindow: 'soon' } } });
+      expect(e).toBeInstanceOf(ConfigError);
+      expect(e.code).toBe('PROSA_CONFIG_INVALID');
+      expect(e.message).toContain(
+        'streams.INFRASTRUCTURE_EVENTS.duplicateWindow: expected a duration like "2m", got "soon"',
+      );
+    });
+    it('names the field for a negative batch size', () => {
+      const e = failure({
+        streams: { LEDGER: { subjects: ['ledger.>'] } },
+        projections: [ledger],
+        workers: { ledger: { batch: { maxMessages: -1 } } },
+      });
+      expect(e.message).toContain('workers.ledger.batch.maxMessages: must be a positive integer');
+    });
+    it('names an unknown field', () => {
+      expect(failure({ nats: { urll: 'x' } }).message).toContain('nats: unknown field(s) "urll"');
+    });
+    it('refuses a projection on a stream that is not configured', () => {
+      expect(failure({ projections: [ledger] }).message).toContain(
+        'projections.0.source.stream: names stream "LEDGER", which is not in streams',
+      );
+    });
+    it('refuses workers options for a name that does not exist', () => {
+      expect(failure({ workers: { nope: {} } }).message).toContain(
+        'workers.nope: no projection or saga is named "nope"',
+      );
+    });
+    it('refuses a bad LOG_LEVEL from the environment', () => {
+      expect(failure({}, { LOG_LEVEL: 'loud' }).message).toContain(
+        'log.level: must be one of trace, debug, info, warn, error, fatal, silent',
+      );
+    });
+    it('refuses maxAckPending not above the batch size', () => {
+      const e = failure({
+        streams: { LEDGER: { subjects: ['ledger.>'] } },
+        projections: [ledger],
+        defaults: { batch: { maxMessages: 2000 }, maxAckPending: 1000 },
+      });
+      expect(e.message).toContain(
+        'workers.ledger.maxAckPending: must exceed batch.maxMessages (2000), got 1000',
+      );
+    });
+  });
+
+  describe('when runtime.config.ts is loaded', () => {
+    it('loads TypeScript through tsx', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'prosa-config-'));
+      writeFileSync(
+        join(dir, 'runtime.config.ts'),
+        'const port: number = 4333;\nexport default { nats: { url: "nats://127.0.0.1:" + port } };\n',
+      );
+      const c = await loadConfig('runtime.config.ts', { cwd: dir, env: {} });
+      expect(c.nats.url).toBe('nats://127.0.0.1:4333');
+    });
+    it('fails with a minimal working config when the file has no default export', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'prosa-config-'));
+      writeFileSync(join(dir, 'runtime.config.ts'), 'export const x = 1;\n');
+      const err = await loadConfig('runtime.config.ts', { cwd: dir, env: {} }).catch((e) => e);
+      expect(err).toBeInstanceOf(ProsaError);
+      expect(err.code).toBe('PROSA_CONFIG_MISSING');
+      expect(err.message).toContain('has no default export. A minimal working config:');
+      expect(err.message).toContain('defineConfig');
+    });
+  });
+});
