@@ -3,10 +3,11 @@
  * environment at all: `npm start` then runs an embedded nats-server under .prosa/ and a SQLite file
  * there. Environment variables (NATS_URL, PROSA_DB, LOG_LEVEL, ...) override what is written here.
  */
+
+import { defineConfig } from 'prosa';
 import topology from './projections/topology.js';
 import decommission from './sagas/decommission.js';
 import provisioning from './sagas/provisioning.js';
-import { defineConfig } from './src/index.js';
 
 export default defineConfig({
   // Streams default to INFRASTRUCTURE_EVENTS (external: the CIM crates own it), DLQ and COMMANDS

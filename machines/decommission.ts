@@ -11,9 +11,15 @@
  *
  * Pure: no I/O, no clock, no randomness. Effects are the runtime's named actions (src/define/saga.ts).
  */
+
+import {
+  type Connection,
+  connectionId,
+  type InfrastructureEvent,
+  type SagaTimeoutEvent,
+  sagaActions,
+} from 'prosa';
 import { assign, enqueueActions, setup } from 'xstate';
-import { type Connection, connectionId, type InfrastructureEvent } from '../src/cim/infrastructure.js';
-import { type SagaTimeoutEvent, sagaActions } from '../src/define/saga.js';
 
 export interface DecommissionContext {
   resourceId: string;

@@ -9,9 +9,10 @@
  * After `done`, a later registration of the same id starts a new instance.
  * Pure: no I/O, no clock, no randomness. Effects are the runtime's named actions (src/define/saga.ts).
  */
+
+import type { InfrastructureEvent } from 'prosa';
+import { type SagaTimeoutEvent, sagaActions } from 'prosa';
 import { setup } from 'xstate';
-import type { InfrastructureEvent } from '../src/cim/infrastructure.js';
-import { type SagaTimeoutEvent, sagaActions } from '../src/define/saga.js';
 
 export const provisioningMachine = setup({
   types: {

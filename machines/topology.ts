@@ -17,7 +17,7 @@
  *   policy            unknown ─PolicyApplied─▶ applied         (likewise)
  * ```
  */
-import { assign, setup } from 'xstate';
+
 import {
   type Cidr,
   type ComputeType,
@@ -29,7 +29,8 @@ import {
   type Network,
   type PolicyScope,
   type Rule,
-} from '../src/cim/infrastructure.js';
+} from 'prosa';
+import { assign, setup } from 'xstate';
 
 /** The tag of states in which the entity has no row. */
 export const NO_ROW = 'no-row';

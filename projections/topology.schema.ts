@@ -15,7 +15,7 @@
  * that changed the row, RFC 3339 text as it came (compare as instants, not as text: fractions and
  * offsets vary).
  */
-import type { ProjectionSchema } from '../src/define/projection.js';
+import type { ProjectionSchema } from 'prosa';
 
 export const topologySchema: ProjectionSchema = {
   migrations: [

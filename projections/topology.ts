@@ -7,15 +7,17 @@
 // Tables: compute_resources, interfaces, networks, connections, software_configurations, policies.
 // Views:  active_compute_resources, active_networks, active_connections.
 
-import { computeResource, connection, iface, network, policy, software } from '../machines/topology.js';
 import {
+  assertNever,
   type Connection,
   connectionId,
   decodeInfrastructureEvent,
+  defineProjection,
+  type EntityKey,
   type InfrastructureEvent,
   type Network,
-} from '../src/cim/infrastructure.js';
-import { assertNever, defineProjection, type EntityKey } from '../src/define/projection.js';
+} from 'prosa';
+import { computeResource, connection, iface, network, policy, software } from '../machines/topology.js';
 import { topologySchema } from './topology.schema.js';
 
 /** The kinds of entity this read model keeps, one actor per `[kind, id]`. */

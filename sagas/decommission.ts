@@ -11,9 +11,8 @@
  * are ignored. The machine, with every rule, is machines/decommission.ts.
  */
 
+import { type Connection, decodeInfrastructureEvent, defineSaga } from 'prosa';
 import { decommissionMachine } from '../machines/decommission.js';
-import { type Connection, decodeInfrastructureEvent } from '../src/cim/infrastructure.js';
-import { defineSaga } from '../src/define/saga.js';
 
 const bothEnds = (c: Connection) => [c.from_resource, c.to_resource];
 

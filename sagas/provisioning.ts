@@ -9,9 +9,8 @@
  * starts a new one. The machine is machines/provisioning.ts.
  */
 
+import { decodeInfrastructureEvent, defineSaga } from 'prosa';
 import { provisioningMachine } from '../machines/provisioning.js';
-import { decodeInfrastructureEvent } from '../src/cim/infrastructure.js';
-import { defineSaga } from '../src/define/saga.js';
 
 export default defineSaga({
   name: 'provisioning',

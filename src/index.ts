@@ -1,9 +1,41 @@
 /**
- * prosa's public API. Every name is listed (no `export *`); the test kit is `prosa/testkit`.
+ * prosa's public entry: everything a user's project writes with. Every name is listed (no
+ * `export *`). The test kit is `prosa/testkit`; the CLI and the kit take internals from
+ * `src/internal.ts`.
  */
 
+// The CIM wire format: the envelope and the infrastructure events as the Rust crates publish them.
 export type { StoredEvent } from './cim/envelope.js';
 export { compareTimestamps, makeEnvelope, parseTimestamp } from './cim/envelope.js';
+export type {
+  Cidr,
+  ComputeResource,
+  ComputeType,
+  Connection,
+  InfrastructureEvent,
+  InfrastructureEventOf,
+  InfrastructureEventType,
+  InfrastructurePayload,
+  Interface,
+  Network,
+  Policy,
+  PolicyScope,
+  ResourceCapabilities,
+  ResourceUpdates,
+  Rule,
+  RuleType,
+  SoftwareArtifact,
+  SoftwareConfiguration,
+} from './cim/infrastructure.js';
+export {
+  connectionId,
+  decodeInfrastructureEvent,
+  encodeInfrastructureEvent,
+  infrastructureEventTypes,
+  infrastructureSubjects,
+} from './cim/infrastructure.js';
+
+// Configuration.
 export type {
   NatsOptions,
   ProsaConfigInput,
@@ -12,6 +44,7 @@ export type {
   WorkerOptions,
 } from './config/config.js';
 export { defineConfig, loadConfig, resolveConfig } from './config/config.js';
+// Definitions: what a user declares.
 export type {
   ColumnValue,
   EntityDefinition,
@@ -24,6 +57,16 @@ export type {
   Row,
 } from './define/projection.js';
 export { assertNever, defineProjection } from './define/projection.js';
+export type {
+  CancelTimeoutParams,
+  EmitCommandParams,
+  SagaDefinition,
+  SagaTimeoutEvent,
+  StartTimeoutParams,
+  Trace,
+} from './define/saga.js';
+export { cimTrace, defineSaga, sagaActions } from './define/saga.js';
+// Errors: each has a stable `code` (see the README's table).
 export type { ErrorCode } from './errors.js';
 export {
   ConfigError,
@@ -34,9 +77,19 @@ export {
   ProsaError,
   VersionConflictError,
 } from './errors.js';
+export type {
+  AppendOptions,
+  EventStore,
+  EventStoreOptions,
+  NewEvent,
+  ReadOptions,
+  TimeBound,
+} from './eventStore/eventStore.js';
+export { createEventStore } from './eventStore/eventStore.js';
 export type { Logger } from './logger.js';
 export { createLogger } from './logger.js';
 export type { RuntimeStatus, WorkerStatus } from './ops/status.js';
+// What runs.
 export type { Clock, Runtime, RuntimeOptions } from './runtime/runtime.js';
 export { createRuntime } from './runtime/runtime.js';
 export type { Health, HttpServer } from './serve/httpServer.js';

@@ -409,7 +409,7 @@ export function resolveConfig(input: unknown, options: ResolveConfigOptions = {}
 }
 
 export const MINIMAL_CONFIG = `// runtime.config.ts
-import { defineConfig } from './src/index.js';
+import { defineConfig } from 'prosa';
 import topology from './projections/topology.js';
 
 export default defineConfig({
