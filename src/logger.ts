@@ -3,9 +3,10 @@
  * writes with console.*; everything goes through a Logger.
  */
 import { pino } from 'pino';
+import { defaults } from './defaults.js';
 
 export type Logger = pino.Logger;
-export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
+export type LogLevel = typeof defaults.logLevel;
 
 export interface LoggerOptions {
   /** @default 'info' (or LOG_LEVEL) */
@@ -17,7 +18,7 @@ export interface LoggerOptions {
 }
 
 export function createLogger(options: LoggerOptions = {}): Logger {
-  const level = options.level ?? (process.env.LOG_LEVEL as LogLevel | undefined) ?? 'info';
+  const level = options.level ?? (process.env.LOG_LEVEL as LogLevel | undefined) ?? defaults.logLevel;
   const pretty = options.pretty ?? (process.stdout.isTTY === true && process.env.CI !== 'true');
   return pino({
     name: 'prosa',

@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
+import { defaults } from '../defaults.js';
 import type { ProjectionDefinition, ProsaEvent } from '../define/projection.js';
 import type { SagaDefinition } from '../define/saga.js';
 import { ConfigError, ProsaError } from '../errors.js';
@@ -43,16 +44,18 @@ const streamSchema = z
       .min(1, 'must name at least one subject'),
     retention: z
       .enum(['limits', 'workqueue', 'interest'], { error: 'must be "limits", "workqueue" or "interest"' })
-      .default('limits'),
-    storage: z.enum(['file', 'memory'], { error: 'must be "file" or "memory"' }).default('file'),
+      .default(defaults.stream.retention),
+    storage: z
+      .enum(['file', 'memory'], { error: 'must be "file" or "memory"' })
+      .default(defaults.stream.storage),
     /** 0 = no limit. */
-    maxAge: duration('"7d"').default(0),
+    maxAge: duration('"7d"').default(defaults.stream.maxAgeMs),
     /** -1 = no limit. */
-    maxMsgs: z.number().int().min(-1, 'must be -1 (no limit) or more').default(-1),
-    maxBytes: z.number().int().min(-1, 'must be -1 (no limit) or more').default(-1),
-    duplicateWindow: duration('"2m"').default(120_000),
-    replicas: z.number().int().min(1).max(5, 'must be 1 to 5').default(1),
-    discard: z.enum(['old', 'new'], { error: 'must be "old" or "new"' }).default('old'),
+    maxMsgs: z.number().int().min(-1, 'must be -1 (no limit) or more').default(defaults.stream.maxMsgs),
+    maxBytes: z.number().int().min(-1, 'must be -1 (no limit) or more').default(defaults.stream.maxBytes),
+    duplicateWindow: duration('"2m"').default(defaults.stream.duplicateWindowMs),
+    replicas: z.number().int().min(1).max(5, 'must be 1 to 5').default(defaults.stream.replicas),
+    discard: z.enum(['old', 'new'], { error: 'must be "old" or "new"' }).default(defaults.stream.discard),
   })
   .strict();
 
@@ -60,14 +63,14 @@ const batchSchema = z
   .object({
     /**
      * Most messages per transaction. A worker that is caught up commits each message as it comes
-     * (`pending` 0); one that is behind fills batches, and larger batches write a key changed several
-     * times once: 10,000 ran the topology 1.3x faster than 1,000 here. @default 10_000
+     * (`pending` 0); one that is behind fills batches, and a larger batch writes a key changed
+     * several times once. @default 10_000
      */
-    maxMessages: positiveInt().default(10_000),
+    maxMessages: positiveInt().default(defaults.worker.batch.maxMessages),
     /** Most message bytes per transaction, so a batch of large events stays bounded. @default 64 MiB */
-    maxBytes: positiveInt().default(64 * 2 ** 20),
+    maxBytes: positiveInt().default(defaults.worker.batch.maxBytes),
     /** Longest a partial batch waits before it is committed. @default 500 */
-    maxWaitMs: positiveInt().default(500),
+    maxWaitMs: positiveInt().default(defaults.worker.batch.maxWaitMs),
   })
   .strict();
 
@@ -75,7 +78,7 @@ const workerSchema = z
   .object({
     batch: batchSchema.prefault({}),
     /** Live actors kept in memory; the least recently used are passivated past this. @default 10_000 */
-    maxActors: positiveInt().default(10_000),
+    maxActors: positiveInt().default(defaults.worker.maxActors),
     /** Durable consumer name. @default the projection or saga name */
     consumer: z
       .string()
@@ -84,25 +87,27 @@ const workerSchema = z
     /** What a bad event does: go to the dead letter stream (and on), or stop the worker. @default 'dead-letter' */
     onError: z
       .enum(['dead-letter', 'stop'], { error: 'must be "dead-letter" or "stop"' })
-      .default('dead-letter'),
+      .default(defaults.worker.onError),
     /** Tries of a bad event, with exponential backoff from `backoff`, before `onError` applies. @default { attempts: 0, backoff: '1s' } */
     retries: z
       .object({
-        attempts: z.number().int().min(0, 'must be 0 or more').default(0),
-        backoff: duration('"1s"').default(1_000),
+        attempts: z.number().int().min(0, 'must be 0 or more').default(defaults.worker.retries.attempts),
+        backoff: duration('"1s"').default(defaults.worker.retries.backoffMs),
       })
       .strict()
       .prefault({}),
     /** What a gap (messages dropped by the stream's limits before they were applied) does. @default 'continue' */
-    onGap: z.enum(['continue', 'stop'], { error: 'must be "continue" or "stop"' }).default('continue'),
+    onGap: z
+      .enum(['continue', 'stop'], { error: 'must be "continue" or "stop"' })
+      .default(defaults.worker.onGap),
     /** Must exceed the worst batch time. @default '60s' */
-    ackWait: duration('"60s"').default(60_000),
+    ackWait: duration('"60s"').default(defaults.worker.ackWaitMs),
     /** Must exceed batch.maxMessages (a batch plus the next pull in flight). @default 50_000 */
-    maxAckPending: positiveInt().default(50_000),
+    maxAckPending: positiveInt().default(defaults.worker.maxAckPending),
     /** Saga timeouts by name, e.g. `{ stuck: '5m' }`. */
     timeouts: z.record(z.string(), duration('"5m"')).default({}),
     /** How long a finished saga instance's compact record is kept. @default '7d' */
-    finishedRetention: duration('"7d"').default(7 * 86_400_000),
+    finishedRetention: duration('"7d"').default(defaults.worker.finishedRetentionMs),
   })
   .strict();
 
@@ -111,7 +116,7 @@ const natsSchema = z
     /** Server URL(s), comma separated. Absent: the embedded server. */
     url: z.string().min(1).optional(),
     /** Connection name shown by the server. @default 'prosa' */
-    name: z.string().default('prosa'),
+    name: z.string().default(defaults.nats.name),
     user: z.string().optional(),
     password: z.string().optional(),
     token: z.string().optional(),
@@ -124,7 +129,7 @@ const natsSchema = z
       .strict()
       .optional(),
     /** How long start-up waits for the server before failing. @default '5s' */
-    connectTimeout: duration('"5s"').default(5_000),
+    connectTimeout: duration('"5s"').default(defaults.nats.connectTimeoutMs),
   })
   .strict();
 
@@ -156,7 +161,7 @@ const configSchema = z
   .object({
     nats: natsSchema.prefault({}),
     /** Embedded server data, the SQLite file and the recorded URL live here. @default '.prosa' */
-    dataDir: z.string().min(1).default('.prosa'),
+    dataDir: z.string().min(1).default(defaults.dataDir),
     sqlite: z
       .object({ path: z.string().min(1).optional() })
       .strict()
@@ -167,7 +172,7 @@ const configSchema = z
           .enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], {
             error: 'must be one of trace, debug, info, warn, error, fatal, silent',
           })
-          .default('info'),
+          .default(defaults.logLevel),
       })
       .strict()
       .prefault({}),
@@ -182,10 +187,10 @@ const configSchema = z
     workers: z.record(z.string(), z.record(z.string(), z.unknown())).default({}),
     http: z
       .object({
-        enabled: z.boolean().default(true),
-        host: z.string().default('127.0.0.1'),
+        enabled: z.boolean().default(defaults.http.enabled),
+        host: z.string().default(defaults.http.host),
         /** 0 picks a free port. @default 9464 */
-        port: z.number().int().min(0).max(65_535, 'must be a port 0-65535').default(9464),
+        port: z.number().int().min(0).max(65_535, 'must be a port 0-65535').default(defaults.http.port),
       })
       .strict()
       .prefault({}),

@@ -140,8 +140,31 @@ function internSubject(subject: string): string {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/** Deletes the durable and creates it again at the checkpoint + 1 (SQLite is the truth for positions). */
+async function recreateDurable(options: StreamConsumerOptions): Promise<void> {
+  const { jsm, stream, durable, log } = options;
+  const startSeq = await options.startSeq();
+  try {
+    await jsm.consumers.delete(stream, durable);
+  } catch {
+    // absent: nothing to delete
+  }
+  await jsm.consumers.add(stream, {
+    durable_name: durable,
+    ack_policy: AckPolicy.All,
+    ...(startSeq <= 1
+      ? { deliver_policy: DeliverPolicy.All }
+      : { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: startSeq }),
+    ack_wait: nanos(options.ackWaitMs),
+    max_ack_pending: options.maxAckPending,
+    max_deliver: -1,
+    ...(options.filterSubject ? { filter_subject: options.filterSubject } : {}),
+  });
+  log.debug({ stream, durable, startSeq }, 'durable consumer created at checkpoint + 1');
+}
+
 export function createStreamConsumer(options: StreamConsumerOptions): StreamConsumer {
-  const { js, jsm, stream, durable, batch, log } = options;
+  const { js, stream, durable, batch, log } = options;
   let stopping = false;
   let messages: ConsumerMessages | undefined;
   // A batch keeps what the engines read of each message (rawEventOf) and the last message, to ack.
@@ -219,27 +242,6 @@ export function createStreamConsumer(options: StreamConsumerOptions): StreamCons
     else timer ??= setTimeout(flush, batch.maxWaitMs);
   };
 
-  async function recreateDurable(): Promise<void> {
-    const startSeq = await options.startSeq();
-    try {
-      await jsm.consumers.delete(stream, durable);
-    } catch {
-      // absent: nothing to delete
-    }
-    await jsm.consumers.add(stream, {
-      durable_name: durable,
-      ack_policy: AckPolicy.All,
-      ...(startSeq <= 1
-        ? { deliver_policy: DeliverPolicy.All }
-        : { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: startSeq }),
-      ack_wait: nanos(options.ackWaitMs),
-      max_ack_pending: options.maxAckPending,
-      max_deliver: -1,
-      ...(options.filterSubject ? { filter_subject: options.filterSubject } : {}),
-    });
-    log.debug({ stream, durable, startSeq }, 'durable consumer created at checkpoint + 1');
-  }
-
   async function loop(): Promise<void> {
     let backoff = 250;
     while (!stopping) {
@@ -247,7 +249,7 @@ export function createStreamConsumer(options: StreamConsumerOptions): StreamCons
       buffer = [];
       bufferBytes = 0;
       try {
-        await recreateDurable();
+        await recreateDurable(options);
         const consumer = await js.consumers.get(stream, durable);
         const session = ++sessions;
         lastDelivery = 0;

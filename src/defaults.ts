@@ -1,0 +1,63 @@
+/**
+ * Every default of prosa in one table: the config schema fills absent fields from it, and the
+ * engines and the test kit fall back to it when used without a config. Durations are milliseconds,
+ * sizes bytes.
+ */
+export const defaults = Object.freeze({
+  worker: Object.freeze({
+    batch: Object.freeze({
+      /**
+       * Most messages per transaction. A worker that is caught up commits each message as it comes
+       * (`pending` 0); one that is behind fills batches, and a larger batch writes a key changed
+       * several times once.
+       */
+      maxMessages: 10_000,
+      /** Most message bytes per transaction, so a batch of large events stays bounded (64 MiB). */
+      maxBytes: 64 * 2 ** 20,
+      /** Longest a partial batch waits before it is committed. */
+      maxWaitMs: 500,
+    }),
+    /** Live actors kept in memory; the least recently used are passivated past this. */
+    maxActors: 10_000,
+    /** What a bad event does: go to the dead letter stream (and on), or stop the worker. */
+    onError: 'dead-letter' as 'dead-letter' | 'stop',
+    /** Tries of a bad event, with exponential backoff from `backoffMs`, before `onError` applies. */
+    retries: Object.freeze({ attempts: 0, backoffMs: 1_000 }),
+    /** What a gap (messages dropped by the stream's limits before they were applied) does. */
+    onGap: 'continue' as 'continue' | 'stop',
+    /** The consumer's ack wait: must exceed the worst batch time. */
+    ackWaitMs: 60_000,
+    /** Must exceed batch.maxMessages (a batch plus the next pull in flight). */
+    maxAckPending: 50_000,
+    /** How long a finished saga instance's compact record is kept (7 days). */
+    finishedRetentionMs: 7 * 86_400_000,
+  }),
+  nats: Object.freeze({
+    /** Connection name shown by the server. */
+    name: 'prosa',
+    /** How long start-up waits for the server before failing. */
+    connectTimeoutMs: 5_000,
+  }),
+  /** Embedded server data, the SQLite file and the recorded URL live here. */
+  dataDir: '.prosa',
+  logLevel: 'info' as 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent',
+  http: Object.freeze({
+    enabled: true,
+    host: '127.0.0.1',
+    /** Where /healthz and /metrics answer; 0 picks a free port. */
+    port: 9464,
+  }),
+  stream: Object.freeze({
+    retention: 'limits' as const,
+    storage: 'file' as const,
+    /** 0: no limit. */
+    maxAgeMs: 0,
+    /** -1: no limit. */
+    maxMsgs: -1,
+    maxBytes: -1,
+    /** The server's own default duplicate window (2 minutes). */
+    duplicateWindowMs: 120_000,
+    replicas: 1,
+    discard: 'old' as const,
+  }),
+});
