@@ -2,6 +2,7 @@
 import type { JetStreamManager } from '@nats-io/jetstream';
 import type { ResolvedConfig } from '../config/config.js';
 import { lastSeqOnSubjects } from '../ops/status.js';
+import { readCheckpoint } from '../store/database.js';
 import { openIfExists } from './connect.js';
 
 /** Resolves to the workers still behind when `timeoutMs` ran out (empty: all caught up). */
@@ -18,10 +19,7 @@ export async function waitCaughtUp(
         async (p) => [p.name, await lastSeqOnSubjects(jsm, p.source.stream, p.source.subjects)] as const,
       ),
     );
-    const checkpoint = (name: string) =>
-      (db?.prepare('SELECT seq FROM prosa_checkpoints WHERE worker = ?').pluck().get(name) as
-        | number
-        | undefined) ?? 0;
+    const checkpoint = (name: string) => (db ? readCheckpoint(db, name)?.seq : undefined) ?? 0;
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const behind = targets.filter(([name, seq]) => checkpoint(name) < seq);
