@@ -1,0 +1,48 @@
+/** `prosa dlq ls|retry|purge`: dead letters, events a worker could not decode or apply. */
+import { type Command, CommanderError } from 'commander';
+import { deadLetters, purgeDeadLettersOf, retryDeadLetters } from '../../ops/admin.js';
+import { positiveInt } from '../args.js';
+import type { CliContext } from '../context.js';
+import { deadLettersAsJson, formatDeadLetters, formatRetry } from '../format/deadLetters.js';
+import { EXIT } from '../io.js';
+
+export function registerDlq(program: Command, ctx: CliContext): void {
+  const dlq = program.command('dlq').description('dead letters: events that could not be decoded or applied');
+  dlq
+    .command('ls')
+    .description('list dead letters with their reasons')
+    .option('--json', 'print JSON')
+    .option('--consumer <name>', 'only this consumer')
+    .action((opts: { json?: boolean; consumer?: string }) =>
+      ctx.admin(async (c) => {
+        const entries = await deadLetters(c, opts.consumer);
+        if (opts.json) ctx.print(deadLettersAsJson(entries), true);
+        else ctx.io.out(formatDeadLetters(entries));
+      }, true),
+    );
+  dlq
+    .command('retry')
+    .description(
+      'feed dead letters again to their consumer after a fix: each is applied once, or dead-lettered again with the new reason',
+    )
+    .argument('<consumer>')
+    .option('--seq <n>', 'only the one with this stream sequence', positiveInt('--seq'))
+    .option('--all', 'all of them')
+    .action((consumer: string, opts: { seq?: number; all?: boolean }) =>
+      ctx.admin(async (c) => {
+        if (opts.seq === undefined && !opts.all)
+          throw new CommanderError(EXIT.usage, 'prosa.usage', 'dlq retry needs --seq N or --all');
+        ctx.io.out(formatRetry(await retryDeadLetters(c, consumer, opts.seq)));
+      }, true),
+    );
+  dlq
+    .command('purge')
+    .description("remove a consumer's dead letters")
+    .argument('<consumer>')
+    .action((consumer: string) =>
+      ctx.admin(
+        async (c) => ctx.print(`purged ${await purgeDeadLettersOf(c, consumer)} dead letters of ${consumer}`),
+        true,
+      ),
+    );
+}

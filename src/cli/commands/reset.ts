@@ -1,0 +1,18 @@
+/** `prosa reset <saga> --to-seq N`: moves a saga's checkpoint (projections are rebuilt instead). */
+import type { Command } from 'commander';
+import { resetSaga } from '../../ops/admin.js';
+import { positiveInt } from '../args.js';
+import type { CliContext } from '../context.js';
+
+export function registerReset(program: Command, ctx: CliContext): void {
+  program
+    .command('reset')
+    .description(
+      'move a saga back to a stream sequence; it consumes again after it (projections: use rebuild)',
+    )
+    .argument('<saga>')
+    .requiredOption('--to-seq <n>', 'the new checkpoint (0: from the start)', positiveInt('--to-seq'))
+    .action((name: string, opts: { toSeq: number }) =>
+      ctx.admin(async (c) => ctx.print(JSON.stringify(await resetSaga(c, name, opts.toSeq)))),
+    );
+}

@@ -1,0 +1,30 @@
+/** `prosa sagas ls|cancel-timeout`: a saga's live instances and their pending timeouts. */
+import type { Command } from 'commander';
+import { cancelTimeout, sagaInstances } from '../../ops/admin.js';
+import type { CliContext } from '../context.js';
+import { formatSagaInstances } from '../format/sagaInstances.js';
+
+export function registerSagas(program: Command, ctx: CliContext): void {
+  const sagas = program.command('sagas').description('saga instances and their timeouts');
+  sagas
+    .command('ls')
+    .description('live instances of a saga with their state and pending timeouts')
+    .argument('<saga>')
+    .option('--json', 'print JSON')
+    .action((saga: string, opts: { json?: boolean }) =>
+      ctx.admin((c) => {
+        const list = sagaInstances(c, saga);
+        if (opts.json) ctx.print(list, true);
+        else ctx.io.out(formatSagaInstances(saga, list));
+      }),
+    );
+  sagas
+    .command('cancel-timeout')
+    .description('cancel a pending timeout of a saga instance so it never fires')
+    .argument('<saga>')
+    .argument('<instance>')
+    .argument('<timeout>')
+    .action((saga: string, instance: string, timeout: string) =>
+      ctx.admin((c) => ctx.print(JSON.stringify(cancelTimeout(c, saga, instance, timeout)))),
+    );
+}

@@ -1,0 +1,16 @@
+/** `prosa skip <name> --seq N`: dead-letters the message a stopped worker is stuck on, then resumes it. */
+import type { Command } from 'commander';
+import { skipMessage } from '../../ops/admin.js';
+import { positiveInt } from '../args.js';
+import type { CliContext } from '../context.js';
+
+export function registerSkip(program: Command, ctx: CliContext): void {
+  program
+    .command('skip')
+    .description('step a stopped worker over a bad message (it is dead-lettered), then resume it')
+    .argument('<name>')
+    .requiredOption('--seq <n>', 'the stream sequence of the bad message', positiveInt('--seq'))
+    .action((name: string, opts: { seq: number }) =>
+      ctx.admin(async (c) => ctx.print(JSON.stringify(await skipMessage(c, name, opts.seq)))),
+    );
+}

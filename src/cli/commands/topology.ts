@@ -1,0 +1,38 @@
+/** `prosa topology`: the topology read model as a table, JSON, or a Mermaid/Graphviz graph. */
+import { existsSync } from 'node:fs';
+import { type Command, Option } from 'commander';
+import { ProsaError } from '../../errors.js';
+import {
+  formatTopology,
+  readTopologyView,
+  type TopologyFormat,
+  topologyFormats,
+} from '../../ops/topologyView.js';
+import { openDatabase } from '../../store/database.js';
+import type { CliContext } from '../context.js';
+
+export function registerTopology(program: Command, ctx: CliContext): void {
+  program
+    .command('topology')
+    .description('print the topology read model: counts, and the active resources, networks and connections')
+    .addOption(
+      new Option('--format <format>', 'table, json, or a graph: mermaid or dot (Graphviz)')
+        .choices(topologyFormats)
+        .default('table'),
+    )
+    .action(async (opts: { format: TopologyFormat }) => {
+      const c = await ctx.config();
+      if (!existsSync(c.sqlitePath)) {
+        throw new ProsaError(
+          'PROSA_SQLITE',
+          `no database at ${c.sqlitePath}: start the worker (\`npm start\`) and publish some events (\`prosa demo\`), or set PROSA_DB to the worker's database`,
+        );
+      }
+      const db = openDatabase(c.sqlitePath, { readonly: true });
+      try {
+        ctx.io.out(formatTopology(readTopologyView(db), opts.format));
+      } finally {
+        db.close();
+      }
+    });
+}
