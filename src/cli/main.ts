@@ -8,7 +8,7 @@ import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManage
 import type { NatsConnection } from '@nats-io/transport-node';
 import { SingleBar } from 'cli-progress';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { publishDemo } from '../cim/demo.js';
+import { publishDemo } from '../cim/demo/index.js';
 import { loadConfig, type ResolvedConfig } from '../config/config.js';
 import { ConfigError, isProsaError, ProsaError } from '../errors.js';
 import { createLogger, type Logger } from '../logger.js';
