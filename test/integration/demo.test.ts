@@ -2,7 +2,7 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import topology from '../../projections/topology.js';
-import { publishDemo } from '../../src/cim/demo.js';
+import { publishDemo } from '../../src/cim/demo/index.js';
 import { decodeInfrastructureEvent } from '../../src/cim/infrastructure.js';
 import type { RawEvent } from '../../src/define/projection.js';
 import { ProsaError } from '../../src/errors.js';

@@ -1,6 +1,6 @@
 /** `prosa demo`: publishes a generated data centre as CIM infrastructure events. */
 import type { Command } from 'commander';
-import { publishDemo } from '../../cim/demo.js';
+import { publishDemo } from '../../cim/demo/index.js';
 import { applyStreams } from '../../nats/streams.js';
 import { formatDuration } from '../../time/duration.js';
 import { positiveInt, positiveNumber } from '../args.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import topology from '../../../projections/topology.js';
-import { createDemoScenario, type DemoEvent } from '../../../src/cim/demo.js';
+import { createDemoScenario, type DemoEvent } from '../../../src/cim/demo/index.js';
 import { compareTimestamps } from '../../../src/cim/envelope.js';
 import {
   connectionId,
