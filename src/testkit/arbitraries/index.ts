@@ -18,12 +18,12 @@ import {
   resourceId,
   ruleArb,
   softwareConfiguration,
-} from './cim.js';
+} from './cim/index.js';
 import { envelope } from './envelope.js';
 import { uuidV7 } from './ids.js';
 import { timestamp } from './time.js';
 
-export type { InfrastructureEventsOptions, InfrastructureSequenceOptions } from './cim.js';
+export type { InfrastructureEventsOptions, InfrastructureSequenceOptions } from './cim/index.js';
 export type { EnvelopeOptions } from './envelope.js';
 export type { UuidV7Options } from './ids.js';
 export type { FractionDigits, TimestampOptions } from './time.js';
