@@ -42,7 +42,7 @@ export const arbitraries = Object.freeze({
   timestamp,
   /** The CIM `StoredEvent` envelope around a domain event of one type. */
   envelope,
-  /** The CIM infrastructure domain (DESIGN 3.2). */
+  /** The CIM infrastructure domain. */
   cim: Object.freeze({
     /** Whole, causally plausible event streams on the wire (`RawEvent[]`, seq 1..n). */
     infrastructureEvents,

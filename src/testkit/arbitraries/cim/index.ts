@@ -1,5 +1,5 @@
 /**
- * CIM infrastructure events (DESIGN 3.2) as fast-check arbitraries: wire bodies (the crates' exact
+ * CIM infrastructure events as fast-check arbitraries: wire bodies (the crates' exact
  * JSON, UTF-8) with their subjects and stream sequences, ready for `decode`, `checkProjection` or a
  * publish.
  *
