@@ -27,8 +27,8 @@ export type {
   RunOptions,
   ScheduleOptions,
   StreamMessage,
-} from './checkProjection.js';
-export { checkProjection, ProjectionCheckError } from './checkProjection.js';
+} from './checkProjection/index.js';
+export { checkProjection, ProjectionCheckError } from './checkProjection/index.js';
 export type { DeliveryPlan, DeliveryStep, ReplayResult, ReplayTraceEntry } from './replay.js';
 export { cleanReplay, replay, replayTraceOf } from './replay.js';
 export type {

@@ -20,7 +20,7 @@ import {
   cimEnvelope as envelope,
   GENERATED_AGGREGATE_ID,
   wire,
-} from '../../src/testkit/arbitraries/cim.js';
+} from '../../src/testkit/arbitraries/cim/index.js';
 import { deterministicUuidV7 } from '../../src/testkit/arbitraries/ids.js';
 import {
   advanceInstant as advance,
@@ -40,7 +40,7 @@ export {
   infrastructureEventSequence,
   metadataArb,
   ruleArb,
-} from '../../src/testkit/arbitraries/cim.js';
+} from '../../src/testkit/arbitraries/cim/index.js';
 export { deterministicUuidV7 } from '../../src/testkit/arbitraries/ids.js';
 export type { FractionDigits } from '../../src/testkit/arbitraries/time.js';
 

@@ -1,5 +1,5 @@
 /**
- * The CIM `StoredEvent` envelope (DESIGN 3.1) as an arbitrary, around any domain event: what a
+ * The CIM `StoredEvent` envelope as an arbitrary, around any domain event: what a
  * domain of one's own (people, orders, ...) puts on the wire when it follows the crates' format.
  */
 import fc from 'fast-check';

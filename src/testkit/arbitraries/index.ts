@@ -18,12 +18,12 @@ import {
   resourceId,
   ruleArb,
   softwareConfiguration,
-} from './cim.js';
+} from './cim/index.js';
 import { envelope } from './envelope.js';
 import { uuidV7 } from './ids.js';
 import { timestamp } from './time.js';
 
-export type { InfrastructureEventsOptions, InfrastructureSequenceOptions } from './cim.js';
+export type { InfrastructureEventsOptions, InfrastructureSequenceOptions } from './cim/index.js';
 export type { EnvelopeOptions } from './envelope.js';
 export type { UuidV7Options } from './ids.js';
 export type { FractionDigits, TimestampOptions } from './time.js';
@@ -42,7 +42,7 @@ export const arbitraries = Object.freeze({
   timestamp,
   /** The CIM `StoredEvent` envelope around a domain event of one type. */
   envelope,
-  /** The CIM infrastructure domain (DESIGN 3.2). */
+  /** The CIM infrastructure domain. */
   cim: Object.freeze({
     /** Whole, causally plausible event streams on the wire (`RawEvent[]`, seq 1..n). */
     infrastructureEvents,

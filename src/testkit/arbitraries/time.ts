@@ -1,5 +1,5 @@
 /**
- * Instants and their RFC 3339 text as the CIM crates write it (DESIGN 3.1): 0, 3, 6 or 9 fraction
+ * Instants and their RFC 3339 text as the CIM crates write it: 0, 3, 6 or 9 fraction
  * digits, `Z` or an offset. Instants are kept as whole seconds and nanoseconds so that 9 fraction
  * digits stay exact; the text is written without `Date` where it can, since the seeded bench
  * generator renders hundreds of thousands of them.

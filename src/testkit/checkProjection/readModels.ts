@@ -1,0 +1,51 @@
+/** The read model a run leaves: the projection's tables, its dead letters and its checkpoint. */
+import type { ProjectionDefinition, ProsaEvent } from '../../define/projection.js';
+import { quoteIdent, type SqliteDatabase } from '../../store/database.js';
+import type { ReplayResult } from '../replay.js';
+
+export interface TableSpec {
+  table: string;
+  primaryKey: string;
+}
+
+/** The tables of the projection's entities (each once), with their primary keys. */
+export function tablesOf(definition: ProjectionDefinition<ProsaEvent, string>): TableSpec[] {
+  const specs = new Map<string, TableSpec>();
+  for (const entity of Object.values(definition.entities)) {
+    if (!specs.has(entity.table))
+      specs.set(entity.table, { table: entity.table, primaryKey: entity.primaryKey ?? 'id' });
+  }
+  return [...specs.values()];
+}
+
+export type Rows = Map<string, Record<string, unknown>>;
+
+/** Everything a run leaves that must not depend on the schedule. */
+export interface Model {
+  tables: Map<string, Rows>;
+  /** Dead letters by stream sequence: their reasons. */
+  deadLetters: Map<number, string>;
+  checkpoint: number;
+}
+
+export function modelOf(result: ReplayResult, tables: readonly TableSpec[]): Model {
+  return {
+    tables: readTables(result.db, tables),
+    deadLetters: new Map(result.deadLetters.map((d) => [d.seq, d.reason])),
+    checkpoint: result.checkpoint,
+  };
+}
+
+export function readTables(
+  db: Pick<SqliteDatabase, 'prepare'>,
+  tables: readonly TableSpec[],
+): Map<string, Rows> {
+  const model = new Map<string, Rows>();
+  for (const { table, primaryKey } of tables) {
+    const rows = db
+      .prepare(`SELECT * FROM ${quoteIdent(table)} ORDER BY ${quoteIdent(primaryKey)}`)
+      .all() as Record<string, unknown>[];
+    model.set(table, new Map(rows.map((r) => [String(r[primaryKey]), r])));
+  }
+  return model;
+}
