@@ -1,214 +1,68 @@
 /**
- * The CIM infrastructure events (DESIGN 3.2): their types, the decoder every projection and saga of
- * `INFRASTRUCTURE_EVENTS` uses, and an encoder that writes the exact JSON the crates publish.
- *
- * On the wire an event is the crate's `StoredEvent` envelope whose `data` is serde's externally
- * tagged enum, `{"ComputeResourceRegistered": {...}}`. Decoded, it is the envelope's fields plus
- * `type` (= `event_type`) and `data` = the variant object itself, so code reads
- * `e.data.resource.id`, and an exhaustive `switch (e.type)` narrows `e.data`.
+ * The decoder every projection and saga of `INFRASTRUCTURE_EVENTS` uses: it validates one message
+ * (envelope and payload) and returns the typed event of ./infrastructureEvents.ts.
  *
  * The decoder is on the hot path: the checks are hand-written, build nothing on success but the
  * decoded event (the payload objects are the parsed ones, not copies), and name on failure the JSON
  * path, what was expected and what came.
+ *
+ * This module is also where callers import the events' types and the encoder from: it re-exports them.
  */
 import { isIPv4, isIPv6 } from 'node:net';
-import { v7 as uuidv7 } from 'uuid';
 import type { RawEvent } from '../define/projection.js';
 import { InvalidEventError } from '../errors.js';
+import { assertEnvelopeFields, describeValue, isTimestamp, isUuid, parseJsonBody } from './envelope.js';
 import {
-  assertEnvelopeFields,
-  describeValue,
-  formatTimestamp,
-  isTimestamp,
-  isUuid,
-  parseJsonBody,
-  type StoredEvent,
-} from './envelope.js';
+  type ComputeType,
+  type InfrastructureEvent,
+  type InfrastructureEventType,
+  infrastructureEventTypes,
+  isInfrastructureEventType,
+  type RuleType,
+} from './infrastructureEvents.js';
 
-// ---------------------------------------------------------------------------------------------
-// Payload types: the crate's entities as serde writes them (newtype ids are plain strings)
-// ---------------------------------------------------------------------------------------------
-
-export type ComputeType = 'Physical' | 'VirtualMachine' | 'Container';
-
-export interface ResourceCapabilities {
-  cpu_cores: number | null;
-  memory_mb: number | null;
-  storage_gb: number | null;
-  metadata: Record<string, string>;
-}
-
-export interface ComputeResource {
-  /** Free string. */
-  id: string;
-  resource_type: ComputeType;
-  hostname: string;
-  /** Nix system string, e.g. "x86_64-linux". */
-  system: string;
-  capabilities: ResourceCapabilities;
-  interfaces: string[];
-  services: string[];
-  guests: string[];
-}
-
-/** `ResourceUpdated.updates`: each null means unchanged; a key missing on the wire reads as null. */
-export interface ResourceUpdates {
-  hostname: string | null;
-  capabilities: ResourceCapabilities | null;
-  metadata: Record<string, string> | null;
-}
-
-/** The crate's `NetworkInterface`. */
-export interface Interface {
-  id: string;
-  resource_id: string;
-  network_id: string | null;
-  /** IPv4 or IPv6 addresses as text. */
-  addresses: string[];
-}
-
-/** The crate's `Ipv4Network` / `Ipv6Network`. */
-export interface Cidr {
-  address: string;
-  prefix_len: number;
-}
-
-export interface Network {
-  id: string;
-  name: string;
-  cidr_v4: Cidr | null;
-  cidr_v6: Cidr | null;
-}
-
-/** The crate's `PhysicalConnection`; its read-model id is {@link connectionId}. */
-export interface Connection {
-  from_resource: string;
-  from_interface: string;
-  to_resource: string;
-  to_interface: string;
-}
-
-export interface SoftwareArtifact {
-  id: string;
-  name: string;
-  version: string;
-  derivation_path: string | null;
-}
-
-export interface SoftwareConfiguration {
-  /** UUID. */
-  id: string;
-  resource_id: string;
-  software: SoftwareArtifact;
-  /** Any JSON value. */
-  configuration_data: unknown;
-  dependencies: string[];
-}
-
-/** serde's externally tagged `PolicyScope`. */
-export type PolicyScope = 'Global' | { Resource: string } | { Network: string };
-export type RuleType = 'Security' | 'Access' | 'Compliance' | 'Performance';
-
-export interface Rule {
-  rule_type: RuleType;
-  condition: string;
-  action: string;
-}
-
-/** The crate's `PolicyRule`. */
-export interface Policy {
-  /** UUID. */
-  id: string;
-  name: string;
-  scope: PolicyScope;
-  rules: Rule[];
-}
-
-/** The domain event's own ids and time, carried by every variant (not the envelope's). */
-export interface DomainEventIds {
-  event_id: string;
-  correlation_id: string;
-  causation_id: string | null;
-  timestamp: string;
-}
-
-/** Each event type and its variant object (`data.<event_type>` on the wire). */
-export interface InfrastructurePayloads {
-  ComputeResourceRegistered: DomainEventIds & { resource: ComputeResource };
-  ResourceUpdated: DomainEventIds & { resource_id: string; updates: ResourceUpdates };
-  ResourceRemoved: DomainEventIds & { resource_id: string; reason: string };
-  InterfaceAdded: DomainEventIds & { interface: Interface };
-  NetworkDefined: DomainEventIds & { network: Network };
-  NetworkTopologyDefined: DomainEventIds & {
-    topology_id: string;
-    networks: Network[];
-    connections: Connection[];
-  };
-  ResourcesConnected: DomainEventIds & { connection: Connection };
-  SoftwareConfigured: DomainEventIds & { configuration: SoftwareConfiguration };
-  PolicyApplied: DomainEventIds & { policy: Policy };
-  /** prosa's addition: the crate's enum does not know it yet. */
-  ConnectionSevered: DomainEventIds & { connection: Connection; reason: string };
-  /** prosa's addition: the crate's enum does not know it yet. */
-  NetworkRemoved: DomainEventIds & { network_id: string; reason: string };
-}
-
-export type InfrastructureEventType = keyof InfrastructurePayloads;
-export type InfrastructurePayload<T extends InfrastructureEventType> = InfrastructurePayloads[T];
-
-/** The envelope's fields as decoded (`causation_id` and `metadata` read as null when absent). */
-export interface InfrastructureEnvelope {
-  event_id: string;
-  aggregate_id: string;
-  /** Caller-supplied and unchecked (the crates write 1): never order or dedupe on it. */
-  sequence: number;
-  /** The append time, RFC 3339 as it came. */
-  timestamp: string;
-  correlation_id: string;
-  causation_id: string | null;
-  metadata: unknown;
-}
-
-/** One decoded event of type `T`. */
-export interface InfrastructureEventOf<T extends InfrastructureEventType> extends InfrastructureEnvelope {
-  /** = `event_type`; XState's event discriminant. */
-  type: T;
-  event_type: T;
-  /** The variant object, unwrapped from `{"<event_type>": {...}}`. */
-  data: InfrastructurePayloads[T];
-}
-
-/** A decoded infrastructure event: `switch (e.type)` narrows `e.data`. */
-export type InfrastructureEvent = {
-  [T in InfrastructureEventType]: InfrastructureEventOf<T>;
-}[InfrastructureEventType];
-
-/** The subject each event type is published on (DESIGN 3.2). Two types share `network.defined`. */
-export const infrastructureSubjects = {
-  ComputeResourceRegistered: 'infrastructure.compute.registered',
-  ResourceUpdated: 'infrastructure.compute.updated',
-  ResourceRemoved: 'infrastructure.compute.decommissioned',
-  InterfaceAdded: 'infrastructure.network.added',
-  NetworkDefined: 'infrastructure.network.defined',
-  NetworkTopologyDefined: 'infrastructure.network.defined',
-  ResourcesConnected: 'infrastructure.connection.established',
-  SoftwareConfigured: 'infrastructure.software.configured',
-  PolicyApplied: 'infrastructure.policy.set',
-  ConnectionSevered: 'infrastructure.connection.severed',
-  NetworkRemoved: 'infrastructure.network.removed',
-} as const satisfies Record<InfrastructureEventType, string>;
-
-/** Every infrastructure event type, in DESIGN 3.2's order. */
-export const infrastructureEventTypes = Object.freeze(
-  Object.keys(infrastructureSubjects),
-) as readonly InfrastructureEventType[];
-
-export const isInfrastructureEventType = (t: unknown): t is InfrastructureEventType =>
-  typeof t === 'string' && Object.hasOwn(infrastructureSubjects, t);
-
-/** A connection's read-model id: `from_resource:from_interface--to_resource:to_interface`. */
-export const connectionId = (c: Connection): string =>
-  `${c.from_resource}:${c.from_interface}--${c.to_resource}:${c.to_interface}`;
+export {
+  buildInfrastructureEnvelope,
+  defaultInfrastructureId,
+  type EncodedEvent,
+  type EncodeOptions,
+  encodeInfrastructureEvent,
+  type InfrastructurePayloadInput,
+  makeComputeResource,
+  makeConnection,
+  makeInterface,
+  makeNetwork,
+  makePolicy,
+  makeSoftwareConfiguration,
+  type TaggedPayload,
+} from './infrastructureEncoder.js';
+export {
+  type Cidr,
+  type ComputeResource,
+  type ComputeType,
+  type Connection,
+  connectionId,
+  type DomainEventIds,
+  type InfrastructureEnvelope,
+  type InfrastructureEvent,
+  type InfrastructureEventOf,
+  type InfrastructureEventType,
+  type InfrastructurePayload,
+  type InfrastructurePayloads,
+  type Interface,
+  infrastructureEventTypes,
+  infrastructureSubjects,
+  isInfrastructureEventType,
+  type Network,
+  type Policy,
+  type PolicyScope,
+  type ResourceCapabilities,
+  type ResourceUpdates,
+  type Rule,
+  type RuleType,
+  type SoftwareArtifact,
+  type SoftwareConfiguration,
+} from './infrastructureEvents.js';
 
 // ---------------------------------------------------------------------------------------------
 // Decoding
@@ -500,8 +354,8 @@ function v2Error(where: string): InvalidEventError {
 }
 
 /**
- * Decodes and validates one message of `INFRASTRUCTURE_EVENTS`: envelope (DESIGN 3.1) and payload
- * (3.2). Lenient where the contract says: causation ids may be null, `Option` fields and `updates`
+ * Decodes and validates one message of `INFRASTRUCTURE_EVENTS`: envelope and payload.
+ * Lenient where the contract says: causation ids may be null, `Option` fields and `updates`
  * keys may be missing (read as null), unknown extra fields are ignored, timestamps may have any
  * fraction length or an offset. Dispatches on the `data` tag, never on the subject.
  *
@@ -574,256 +428,4 @@ export function decodeInfrastructureEvent(raw: RawEvent): InfrastructureEvent {
     data: payload,
     metadata: body.metadata ?? null,
   } as unknown as InfrastructureEvent;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Encoding: the exact JSON the crates publish (tests, the demo, benches)
-// ---------------------------------------------------------------------------------------------
-
-/** What a caller gives for a payload: the variant's fields; the domain ids and time are optional. */
-export type InfrastructurePayloadInput<T extends InfrastructureEventType> = Omit<
-  InfrastructurePayloads[T],
-  keyof DomainEventIds
-> &
-  Partial<DomainEventIds>;
-
-/** The wire form: `{"<event_type>": {...}}`. */
-export type TaggedPayload<T extends InfrastructureEventType> = { [K in T]: InfrastructurePayloads[K] };
-
-export interface EncodeOptions {
-  /**
-   * The one infrastructure aggregate's id.
-   * @default {@link defaultInfrastructureId}: one UUID v7 per process, like the crate's `InfrastructureId::new()`
-   */
-  aggregateId?: string;
-  /** Envelope `event_id`. @default a fresh UUID v7 */
-  eventId?: string;
-  /** Envelope `correlation_id`. @default a fresh UUID v7 */
-  correlationId?: string;
-  /** Envelope `causation_id`. @default a fresh UUID v7 (the crate never writes null) */
-  causationId?: string | null;
-  /** Envelope `timestamp`, the append time. @default now, written as chrono writes it */
-  timestamp?: string;
-  /** @default 1, as the crates write */
-  sequence?: number;
-  /** @default the event type's subject ({@link infrastructureSubjects}) */
-  subject?: string;
-}
-
-/** An encoded message: what to publish and where. */
-export interface EncodedEvent {
-  subject: string;
-  data: Uint8Array;
-}
-
-/** The infrastructure aggregate id the encoder uses when none is given (fresh per process). */
-export const defaultInfrastructureId: string = uuidv7();
-
-const nullable = <T>(v: T | null | undefined): T | null => (v === undefined ? null : v);
-
-// Each entity rebuilt in the crate's field order (serde writes struct fields in declaration order).
-const wireCapabilities = (c: Partial<ResourceCapabilities>): ResourceCapabilities => ({
-  cpu_cores: nullable(c.cpu_cores),
-  memory_mb: nullable(c.memory_mb),
-  storage_gb: nullable(c.storage_gb),
-  metadata: c.metadata ?? {},
-});
-const wireCidr = (c: Cidr | null | undefined): Cidr | null =>
-  c == null ? null : { address: c.address, prefix_len: c.prefix_len };
-const wireNetwork = (n: Network): Network => ({
-  id: n.id,
-  name: n.name,
-  cidr_v4: wireCidr(n.cidr_v4),
-  cidr_v6: wireCidr(n.cidr_v6),
-});
-const wireConnection = (c: Connection): Connection => ({
-  from_resource: c.from_resource,
-  from_interface: c.from_interface,
-  to_resource: c.to_resource,
-  to_interface: c.to_interface,
-});
-
-type VariantFields = { [T in InfrastructureEventType]: (p: InfrastructurePayloadInput<T>) => object };
-const wireVariant: VariantFields = {
-  ComputeResourceRegistered: ({ resource: r }) => ({
-    resource: {
-      id: r.id,
-      resource_type: r.resource_type,
-      hostname: r.hostname,
-      system: r.system,
-      capabilities: wireCapabilities(r.capabilities),
-      interfaces: r.interfaces,
-      services: r.services,
-      guests: r.guests,
-    },
-  }),
-  ResourceUpdated: ({ resource_id, updates: u }) => ({
-    resource_id,
-    updates: {
-      hostname: nullable(u.hostname),
-      capabilities: u.capabilities == null ? null : wireCapabilities(u.capabilities),
-      metadata: nullable(u.metadata),
-    },
-  }),
-  ResourceRemoved: ({ resource_id, reason }) => ({ resource_id, reason }),
-  InterfaceAdded: ({ interface: i }) => ({
-    interface: {
-      id: i.id,
-      resource_id: i.resource_id,
-      network_id: nullable(i.network_id),
-      addresses: i.addresses,
-    },
-  }),
-  NetworkDefined: ({ network }) => ({ network: wireNetwork(network) }),
-  NetworkTopologyDefined: ({ topology_id, networks, connections }) => ({
-    topology_id,
-    networks: networks.map(wireNetwork),
-    connections: connections.map(wireConnection),
-  }),
-  ResourcesConnected: ({ connection }) => ({ connection: wireConnection(connection) }),
-  SoftwareConfigured: ({ configuration: c }) => ({
-    configuration: {
-      id: c.id,
-      resource_id: c.resource_id,
-      software: {
-        id: c.software.id,
-        name: c.software.name,
-        version: c.software.version,
-        derivation_path: nullable(c.software.derivation_path),
-      },
-      configuration_data: c.configuration_data === undefined ? null : c.configuration_data,
-      dependencies: c.dependencies,
-    },
-  }),
-  PolicyApplied: ({ policy: p }) => ({
-    policy: {
-      id: p.id,
-      name: p.name,
-      scope: p.scope,
-      rules: p.rules.map((r) => ({ rule_type: r.rule_type, condition: r.condition, action: r.action })),
-    },
-  }),
-  ConnectionSevered: ({ connection, reason }) => ({ connection: wireConnection(connection), reason }),
-  NetworkRemoved: ({ network_id, reason }) => ({ network_id, reason }),
-};
-
-/**
- * The envelope object the crate would publish for one event, in its field order: fresh UUID v7
- * envelope ids, `sequence` 1, `data` externally tagged, `metadata` null. The domain event's
- * `event_id` and `correlation_id` default to fresh UUID v7s, `causation_id` to null and `timestamp`
- * to the envelope's.
- */
-export function buildInfrastructureEnvelope<T extends InfrastructureEventType>(
-  type: T,
-  payload: InfrastructurePayloadInput<T>,
-  options: EncodeOptions = {},
-): StoredEvent<TaggedPayload<T>> {
-  const timestamp = options.timestamp ?? formatTimestamp(Date.now());
-  const variant = {
-    event_id: payload.event_id ?? uuidv7(),
-    correlation_id: payload.correlation_id ?? uuidv7(),
-    causation_id: payload.causation_id ?? null,
-    timestamp: payload.timestamp ?? timestamp,
-    ...(wireVariant[type] as (p: InfrastructurePayloadInput<T>) => object)(payload),
-  } as InfrastructurePayloads[T];
-  return {
-    event_id: options.eventId ?? uuidv7(),
-    aggregate_id: options.aggregateId ?? defaultInfrastructureId,
-    sequence: options.sequence ?? 1,
-    timestamp,
-    correlation_id: options.correlationId ?? uuidv7(),
-    causation_id: options.causationId === undefined ? uuidv7() : options.causationId,
-    event_type: type,
-    data: { [type]: variant } as TaggedPayload<T>,
-    metadata: null,
-  };
-}
-
-const encoder = new TextEncoder();
-
-/**
- * One event as the crate publishes it: compact UTF-8 JSON of {@link buildInfrastructureEnvelope} on
- * the event type's subject, with no headers.
- *
- * @example
- * const { subject, data } = encodeInfrastructureEvent('ResourceRemoved', { resource_id: 'web-1', reason: 'retired' });
- * await js.publish(subject, data);
- */
-export function encodeInfrastructureEvent<T extends InfrastructureEventType>(
-  type: T,
-  payload: InfrastructurePayloadInput<T>,
-  options: EncodeOptions = {},
-): EncodedEvent {
-  return {
-    subject: options.subject ?? infrastructureSubjects[type],
-    data: encoder.encode(JSON.stringify(buildInfrastructureEnvelope(type, payload, options))),
-  };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Entity builders with plain defaults (tests, the demo)
-// ---------------------------------------------------------------------------------------------
-
-/** A compute resource: Physical, x86_64-linux, hostname = id, no capabilities, unless overridden. */
-export function makeComputeResource(
-  resourceId: string,
-  overrides: Partial<ComputeResource> = {},
-): ComputeResource {
-  return {
-    id: resourceId,
-    resource_type: 'Physical',
-    hostname: resourceId,
-    system: 'x86_64-linux',
-    capabilities: { cpu_cores: null, memory_mb: null, storage_gb: null, metadata: {} },
-    interfaces: [],
-    services: [],
-    guests: [],
-    ...overrides,
-  };
-}
-
-export function makeInterface(
-  interfaceId: string,
-  resourceId: string,
-  overrides: Partial<Interface> = {},
-): Interface {
-  return { id: interfaceId, resource_id: resourceId, network_id: null, addresses: [], ...overrides };
-}
-
-/** A network named after its id, with no CIDR, unless overridden. */
-export function makeNetwork(networkId: string, overrides: Partial<Network> = {}): Network {
-  return { id: networkId, name: networkId, cidr_v4: null, cidr_v6: null, ...overrides };
-}
-
-export function makeConnection(
-  fromResource: string,
-  fromInterface: string,
-  toResource: string,
-  toInterface: string,
-): Connection {
-  return {
-    from_resource: fromResource,
-    from_interface: fromInterface,
-    to_resource: toResource,
-    to_interface: toInterface,
-  };
-}
-
-export function makeSoftwareConfiguration(
-  configurationId: string,
-  resourceId: string,
-  overrides: Partial<SoftwareConfiguration> = {},
-): SoftwareConfiguration {
-  return {
-    id: configurationId,
-    resource_id: resourceId,
-    software: { id: 'nginx', name: 'nginx', version: '1.26.0', derivation_path: null },
-    configuration_data: {},
-    dependencies: [],
-    ...overrides,
-  };
-}
-
-export function makePolicy(policyId: string, overrides: Partial<Policy> = {}): Policy {
-  return { id: policyId, name: policyId, scope: 'Global', rules: [], ...overrides };
 }
