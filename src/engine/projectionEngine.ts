@@ -20,14 +20,11 @@ import type {
   Row,
 } from '../define/projection.js';
 import { subjectMatcher } from '../define/subjects.js';
-import {
-  migrate,
-  quoteIdent,
-  readCheckpoint,
-  type SqliteDatabase,
-  tableColumns,
-  toSqlValue,
-} from '../store/database.js';
+import { type ActorStateStore, createActorStateStore } from '../store/actorState.js';
+import { createCheckpointWriter, readCheckpoint } from '../store/checkpoints.js';
+import { quoteIdent, type SqliteDatabase, tableColumns, toSqlValue } from '../store/database.js';
+import { createDeadLetterWriter } from '../store/deadLetters.js';
+import { migrate } from '../store/migrations.js';
 import {
   type ActorHost,
   createActorHost,
@@ -109,7 +106,7 @@ class ProjectionEngineImpl implements ProjectionEngine {
   private readonly policy: BatchPolicy;
   private readonly stream: string;
   private readonly now: () => number;
-  private readonly stmt;
+  private readonly snapshots: ActorStateStore;
   private readonly commit: (
     dirty: Iterable<HostedActor>,
     pending: Iterable<PendingWrite>,
@@ -134,20 +131,9 @@ class ProjectionEngineImpl implements ProjectionEngine {
     this.consumes = subjectMatcher(definition.source.subjects);
     migrate(db, this.name, definition.schema.migrations);
 
-    this.stmt = {
-      loadSnapshot: db
-        .prepare('SELECT snapshot FROM prosa_actor_snapshots WHERE worker = ? AND kind = ? AND key = ?')
-        .pluck(),
-      saveSnapshot: db.prepare(
-        'INSERT INTO prosa_actor_snapshots (worker, kind, key, snapshot) VALUES (?, ?, ?, ?) ON CONFLICT (worker, kind, key) DO UPDATE SET snapshot = excluded.snapshot',
-      ),
-      saveCheckpoint: db.prepare(
-        'INSERT INTO prosa_checkpoints (worker, seq, version, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (worker) DO UPDATE SET seq = excluded.seq, version = excluded.version, updated_at = excluded.updated_at',
-      ),
-      saveDeadLetter: db.prepare(
-        'INSERT OR IGNORE INTO prosa_dead_letters (worker, stream, stream_seq, subject, body, reason, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
-      ),
-    };
+    this.snapshots = createActorStateStore(db);
+    const saveCheckpoint = createCheckpointWriter(db);
+    const saveDeadLetter = createDeadLetterWriter(db);
 
     const machines: Record<string, EntityDefinition['machine']> = {};
     for (const [kind, entity] of Object.entries(definition.entities)) {
@@ -162,9 +148,7 @@ class ProjectionEngineImpl implements ProjectionEngine {
         // Passivated earlier in this batch: its uncommitted state comes back into the live actor. The
         // write stays pending (an event the actor then ignores leaves it clean, not committed).
         const pending = this.pending.get(slot);
-        const text = pending
-          ? pending.snapshot
-          : (this.stmt.loadSnapshot.get(this.name, kind, id) as string | undefined);
+        const text = pending ? pending.snapshot : this.snapshots.load(this.name, kind, id);
         return text === undefined ? undefined : parseSnapshot(text);
       },
       onPassivate: (hosted) => {
@@ -183,9 +167,9 @@ class ProjectionEngineImpl implements ProjectionEngine {
       const at = new Date(this.now()).toISOString();
       for (const d of dead) {
         const body = raw.get(d.seq)?.data ?? new Uint8Array();
-        this.stmt.saveDeadLetter.run(this.name, this.stream, d.seq, d.subject, body, d.reason, at);
+        saveDeadLetter(this.name, this.stream, d.seq, d.subject, body, d.reason, at);
       }
-      this.stmt.saveCheckpoint.run(this.name, checkpoint, version, at);
+      saveCheckpoint(this.name, checkpoint, version, at);
     });
     this.checkpoint = readCheckpoint(db, this.name)?.seq ?? 0;
   }
@@ -241,7 +225,7 @@ class ProjectionEngineImpl implements ProjectionEngine {
     const writer = this.writers.get(w.kind) as EntityWriter;
     if (w.row === null) writer.remove(w.id);
     else writer.upsert(w.id, w.row);
-    this.stmt.saveSnapshot.run(this.name, w.kind, w.id, w.snapshot);
+    this.snapshots.save(this.name, w.kind, w.id, w.snapshot);
   }
 
   applyBatch(messages: readonly RawEvent[]): BatchResult {

@@ -1,7 +1,7 @@
 /**
  * The saga engine: decode -> correlate -> one actor per instance -> effects. Per batch, one SQLite
  * transaction holds the changed instance snapshots, finished instances, new outbox rows (commands),
- * timer rows and the checkpoint (DESIGN 9). Like the projection engine it knows nothing of NATS;
+ * timer rows and the checkpoint. Like the projection engine it knows nothing of NATS;
  * the saga worker feeds it and publishes the outbox after each commit.
  *
  * Determinism is what makes a replay after a crash emit the same commands and timers: a command's
@@ -23,7 +23,12 @@ import {
   withEffectSink,
 } from '../define/saga.js';
 import { subjectMatcher } from '../define/subjects.js';
-import { readCheckpoint, type SqliteDatabase } from '../store/database.js';
+import { createCheckpointMover, readCheckpoint } from '../store/checkpoints.js';
+import type { SqliteDatabase } from '../store/database.js';
+import { createDeadLetterWriter } from '../store/deadLetters.js';
+import { createOutboxWriter } from '../store/outbox.js';
+import { createSagaInstanceStore, type SagaInstanceStore } from '../store/sagaInstances.js';
+import { createTimerStore, type TimerStore } from '../store/timers.js';
 import { parseDuration } from '../time/duration.js';
 import {
   type ActorHost,
@@ -140,7 +145,8 @@ class SagaEngineImpl implements SagaEngine {
   private readonly policy: BatchPolicy;
   private readonly stream: string;
   private readonly retentionMs: number;
-  private readonly q;
+  private readonly instances: SagaInstanceStore;
+  private readonly timers: TimerStore;
   private readonly commit: (
     checkpoint: number,
     dead: DeadLetter[],
@@ -184,47 +190,11 @@ class SagaEngineImpl implements SagaEngine {
     }
 
     const saga = this.name;
-    this.q = {
-      loadInstance: db
-        .prepare('SELECT snapshot FROM prosa_saga_instances WHERE saga = ? AND instance = ?')
-        .pluck(),
-      loadTimers: db.prepare(
-        "SELECT name, timer_id AS timerId, state FROM prosa_timers WHERE saga = ? AND instance = ? AND status = 'pending'",
-      ),
-      saveInstance: db.prepare(
-        'INSERT INTO prosa_saga_instances (saga, instance, snapshot, state, updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (saga, instance) DO UPDATE SET snapshot = excluded.snapshot, state = excluded.state, updated_at = excluded.updated_at',
-      ),
-      deleteInstance: db.prepare('DELETE FROM prosa_saga_instances WHERE saga = ? AND instance = ?'),
-      finished: db.prepare(
-        'INSERT OR IGNORE INTO prosa_saga_finished (saga, instance, finished_at, state, cause) VALUES (?, ?, ?, ?, ?)',
-      ),
-      pruneFinished: db.prepare('DELETE FROM prosa_saga_finished WHERE saga = ? AND finished_at < ?'),
-      timerStart: db.prepare(
-        "INSERT OR IGNORE INTO prosa_timers (timer_id, saga, instance, name, due_at, state, correlation_id, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?)",
-      ),
-      timerEndByName: db.prepare(
-        "UPDATE prosa_timers SET status = 'cancelled', ended_at = ? WHERE saga = ? AND instance = ? AND name = ? AND status = 'pending'",
-      ),
-      timerEnd: db.prepare(
-        "UPDATE prosa_timers SET status = ?, ended_at = ? WHERE timer_id = ? AND status = 'pending'",
-      ),
-      dueTimers: db.prepare(
-        "SELECT timer_id AS timerId, instance, name, correlation_id AS correlationId FROM prosa_timers WHERE saga = ? AND status = 'pending' AND due_at <= ? ORDER BY due_at, timer_id LIMIT 500",
-      ),
-      nextDue: db
-        .prepare("SELECT min(due_at) FROM prosa_timers WHERE saga = ? AND status = 'pending'")
-        .pluck(),
-      active: db.prepare('SELECT count(*) FROM prosa_saga_instances WHERE saga = ?').pluck(),
-      outbox: db.prepare(
-        'INSERT OR IGNORE INTO prosa_outbox (command_id, saga, instance, subject, body, created_at) VALUES (?, ?, ?, ?, ?, ?)',
-      ),
-      checkpoint: db.prepare(
-        'INSERT INTO prosa_checkpoints (worker, seq, version, updated_at) VALUES (?, ?, 1, ?) ON CONFLICT (worker) DO UPDATE SET seq = excluded.seq, updated_at = excluded.updated_at',
-      ),
-      deadLetter: db.prepare(
-        'INSERT OR IGNORE INTO prosa_dead_letters (worker, stream, stream_seq, subject, body, reason, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
-      ),
-    };
+    this.instances = createSagaInstanceStore(db);
+    this.timers = createTimerStore(db);
+    const addCommand = createOutboxWriter(db);
+    const moveCheckpoint = createCheckpointMover(db);
+    const saveDeadLetter = createDeadLetterWriter(db);
 
     this.sink = {
       emitCommand: (p) => {
@@ -287,16 +257,11 @@ class SagaEngineImpl implements SagaEngine {
           this.loadedExisting = false;
           return undefined;
         }
-        const text = this.q.loadInstance.get(saga, id) as string | undefined;
+        const text = this.instances.load(saga, id);
         const timers = new Map<string, TimerView>();
         if (text !== undefined) {
-          for (const t of this.q.loadTimers.all(saga, id) as {
-            name: string;
-            timerId: string;
-            state: string;
-          }[]) {
+          for (const t of this.timers.pendingOf(saga, id))
             timers.set(t.name, { timerId: t.timerId, state: t.state });
-          }
         }
         this.timerViews.set(slot, timers);
         this.loadedExisting = text !== undefined;
@@ -317,31 +282,23 @@ class SagaEngineImpl implements SagaEngine {
         within?.();
         const at = this.now();
         const iso = new Date(at).toISOString();
-        for (const id of this.ended.values()) this.q.deleteInstance.run(saga, id);
-        for (const f of this.finished) this.q.finished.run(saga, f.id, at, f.state, f.cause);
-        for (const w of this.pending.values()) this.q.saveInstance.run(saga, w.id, w.snapshot, w.state, iso);
+        const { instances, timers } = this;
+        for (const id of this.ended.values()) instances.remove(saga, id);
+        for (const f of this.finished) instances.finish(saga, f.id, at, f.state, f.cause);
+        for (const w of this.pending.values()) instances.save(saga, w.id, w.snapshot, w.state, iso);
         for (const h of this.dirty.values()) {
           const w = this.capture(h);
-          this.q.saveInstance.run(saga, w.id, w.snapshot, w.state, iso);
+          instances.save(saga, w.id, w.snapshot, w.state, iso);
         }
         for (const op of this.timerOps) {
           if (op.op === 'start') {
-            this.q.timerEndByName.run(at, saga, op.instance, op.name);
-            this.q.timerStart.run(
-              op.timerId,
-              saga,
-              op.instance,
-              op.name,
-              op.dueAt,
-              op.state,
-              op.correlationId,
-              at,
-            );
-          } else this.q.timerEnd.run(op.op === 'fired' ? 'fired' : 'cancelled', at, op.timerId);
+            timers.cancelByName(saga, op.instance, op.name, at);
+            timers.start(saga, op, at);
+          } else timers.end(op.timerId, op.op === 'fired' ? 'fired' : 'cancelled', at);
         }
-        for (const c of this.commands) this.q.outbox.run(c.id, saga, c.instance, c.subject, c.body, at);
+        for (const c of this.commands) addCommand(c.id, saga, c.instance, c.subject, c.body, at);
         for (const d of dead) {
-          this.q.deadLetter.run(
+          saveDeadLetter(
             saga,
             this.stream,
             d.seq,
@@ -351,11 +308,11 @@ class SagaEngineImpl implements SagaEngine {
             iso,
           );
         }
-        if (checkpoint !== this.checkpoint) this.q.checkpoint.run(saga, checkpoint, iso);
+        if (checkpoint !== this.checkpoint) moveCheckpoint(saga, checkpoint, iso);
       },
     );
     this.checkpoint = readCheckpoint(db, saga)?.seq ?? 0;
-    this.q.pruneFinished.run(saga, this.now() - this.retentionMs);
+    this.instances.pruneFinished(saga, this.now() - this.retentionMs);
   }
 
   get liveActors(): number {
@@ -511,12 +468,7 @@ class SagaEngineImpl implements SagaEngine {
   }
 
   fireDueTimers(): number {
-    const due = this.q.dueTimers.all(this.name, this.now()) as {
-      timerId: string;
-      instance: string;
-      name: string;
-      correlationId: string;
-    }[];
+    const due = this.timers.due(this.name, this.now());
     if (due.length === 0) return 0;
     const failed = new Map<string, string>();
     for (;;) {
@@ -574,11 +526,11 @@ class SagaEngineImpl implements SagaEngine {
   }
 
   nextTimeoutAt(): number | undefined {
-    return (this.q.nextDue.get(this.name) as number | null) ?? undefined;
+    return this.timers.nextDue(this.name);
   }
 
   activeInstances(): number {
-    return this.q.active.get(this.name) as number;
+    return this.instances.count(this.name);
   }
 
   passivateAll(): void {

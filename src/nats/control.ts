@@ -4,6 +4,7 @@
  * When no worker answers (no responders), the command does its work on SQLite itself.
  */
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
+import type { RawEvent } from '../define/projection.js';
 import type { Logger } from '../logger.js';
 
 export const CONTROL_PREFIX = 'prosa.control';
@@ -82,3 +83,13 @@ export async function sendControl(
     throw e;
   }
 }
+
+/** Base64 wire form of messages for a control request (`retry` carries the dead letters to feed again). */
+export const encodeMessages = (messages: readonly RawEvent[]) =>
+  messages.map((m) => ({ seq: m.seq, subject: m.subject, data: Buffer.from(m.data).toString('base64') }));
+export const decodeMessages = (body: unknown): RawEvent[] =>
+  ((body as { messages?: { seq: number; subject: string; data: string }[] }).messages ?? []).map((m) => ({
+    seq: m.seq,
+    subject: m.subject,
+    data: new Uint8Array(Buffer.from(m.data, 'base64')),
+  }));

@@ -12,17 +12,21 @@ import { createProjectionEngine, type OutOfOrderOutcome } from '../engine/projec
 import { createSagaEngine } from '../engine/sagaEngine.js';
 import { ProsaError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { sendControl } from '../nats/control.js';
-import { createDeadLetterDispatcher } from '../runtime/deadLetterDispatcher.js';
+import { encodeMessages, sendControl } from '../nats/control.js';
+import { createDeadLetterDispatcher } from '../nats/deadLetterDispatcher.js';
+import { moveCheckpoint } from '../store/checkpoints.js';
 import type { SqliteDatabase } from '../store/database.js';
+import { createDeadLetterOutbox, retryRecorder } from '../store/deadLetters.js';
+import { clearPause, recordPause } from '../store/pauses.js';
+import { listSagaInstances } from '../store/sagaInstances.js';
+import { recordSkip } from '../store/skips.js';
+import { cancelTimer, listPendingTimers } from '../store/timers.js';
 import {
   type DeadLetterEntry,
-  encodeMessages,
   listDeadLetters,
   purgeDeadLetters,
   removeFromDlq,
   retryable,
-  retryRecorder,
 } from './deadLetters.js';
 
 export interface AdminContext {
@@ -91,17 +95,13 @@ export async function pauseWorker(
   const { definition } = findWorker(c.config, name);
   if (await ask(c, definition.name, 'pause', { reason }))
     return { worker: definition.name, via: 'running worker', detail: 'paused' };
-  c.db
-    .prepare(
-      'INSERT INTO prosa_pauses (worker, reason, by_pid, paused_at) VALUES (?, ?, NULL, ?) ON CONFLICT (worker) DO UPDATE SET reason = excluded.reason, by_pid = NULL, paused_at = excluded.paused_at',
-    )
-    .run(definition.name, reason, new Date().toISOString());
+  recordPause(c.db, definition.name, { reason, byPid: null }, new Date().toISOString());
   return { worker: definition.name, via: 'sqlite', detail: 'will stay paused when it starts' };
 }
 
 export async function resumeWorker(c: AdminContext, name: string): Promise<AdminResult> {
   const { definition } = findWorker(c.config, name);
-  c.db.prepare('DELETE FROM prosa_pauses WHERE worker = ?').run(definition.name);
+  clearPause(c.db, definition.name);
   if (await ask(c, definition.name, 'resume'))
     return { worker: definition.name, via: 'running worker', detail: 'resumed' };
   return { worker: definition.name, via: 'sqlite', detail: 'will run when it starts' };
@@ -124,11 +124,7 @@ export async function resetSaga(c: AdminContext, name: string, toSeq: number): P
   const saga = found.definition.name;
   const running = await ask(c, saga, 'pause', { reason: `reset to ${toSeq}`, byPid: process.pid });
   try {
-    c.db
-      .prepare(
-        'INSERT INTO prosa_checkpoints (worker, seq, version, updated_at) VALUES (?, ?, 1, ?) ON CONFLICT (worker) DO UPDATE SET seq = excluded.seq, updated_at = excluded.updated_at',
-      )
-      .run(saga, toSeq, new Date().toISOString());
+    moveCheckpoint(c.db, saga, toSeq, new Date().toISOString());
   } finally {
     if (running) await ask(c, saga, 'resume');
   }
@@ -142,9 +138,12 @@ export async function resetSaga(c: AdminContext, name: string, toSeq: number): P
 /** Tells a stopped worker (onError: stop) to step over a bad message: it is dead-lettered and the worker goes on. */
 export async function skipMessage(c: AdminContext, name: string, seq: number): Promise<AdminResult> {
   const { definition } = findWorker(c.config, name);
-  c.db
-    .prepare('INSERT OR REPLACE INTO prosa_skips (worker, seq, reason) VALUES (?, ?, ?)')
-    .run(definition.name, seq, `skipped by an operator (prosa skip ${definition.name} --seq ${seq})`);
+  recordSkip(
+    c.db,
+    definition.name,
+    seq,
+    `skipped by an operator (prosa skip ${definition.name} --seq ${seq})`,
+  );
   const running = await ask(c, definition.name, 'resume');
   return {
     worker: definition.name,
@@ -206,7 +205,12 @@ export async function retryDeadLetters(
     outcomes = engine.applyOutOfOrder(messages, retryRecorder(c.db, worker, stream));
     engine.close();
     // Failed-again letters go back to the DLQ stream under a new id now, not at the next start.
-    const dispatcher = createDeadLetterDispatcher({ db: c.db, js, worker, consumer: durable, log: c.log });
+    const dispatcher = createDeadLetterDispatcher({
+      js,
+      consumer: durable,
+      log: c.log,
+      letters: createDeadLetterOutbox(c.db, worker),
+    });
     await Promise.race([dispatcher.kick(), new Promise((r) => setTimeout(r, 10_000))]);
     dispatcher.close();
   }
@@ -225,29 +229,14 @@ export function sagaInstances(c: AdminContext, saga: string): SagaInstanceView[]
   const found = findWorker(c.config, saga);
   if (found.kind !== 'saga') throw new ProsaError('PROSA_NOT_FOUND', `${saga} is a projection, not a saga`);
   const name = found.definition.name;
-  const timers = c.db
-    .prepare(
-      "SELECT instance, name, due_at AS dueAt, timer_id AS timerId FROM prosa_timers WHERE saga = ? AND status = 'pending' ORDER BY due_at",
-    )
-    .all(name) as {
-    instance: string;
-    name: string;
-    dueAt: number;
-    timerId: string;
-  }[];
+  const timers = listPendingTimers(c.db, name);
   const byInstance = new Map<string, SagaInstanceView['timeouts']>();
   for (const t of timers) {
     const list = byInstance.get(t.instance) ?? [];
     list.push({ name: t.name, dueAt: new Date(t.dueAt).toISOString(), timerId: t.timerId });
     byInstance.set(t.instance, list);
   }
-  return (
-    c.db
-      .prepare(
-        'SELECT instance, state, updated_at AS updatedAt FROM prosa_saga_instances WHERE saga = ? ORDER BY instance',
-      )
-      .all(name) as { instance: string; state: string; updatedAt: string }[]
-  ).map((r) => ({
+  return listSagaInstances(c.db, name).map((r) => ({
     instance: r.instance,
     state: JSON.parse(r.state),
     updatedAt: r.updatedAt,
@@ -260,12 +249,7 @@ export function cancelTimeout(c: AdminContext, saga: string, instance: string, t
   const found = findWorker(c.config, saga);
   if (found.kind !== 'saga') throw new ProsaError('PROSA_NOT_FOUND', `${saga} is a projection, not a saga`);
   const name = found.definition.name;
-  const r = c.db
-    .prepare(
-      "UPDATE prosa_timers SET status = 'cancelled', ended_at = ? WHERE saga = ? AND instance = ? AND name = ? AND status = 'pending'",
-    )
-    .run(Date.now(), name, instance, timeout);
-  if (r.changes === 0) {
+  if (!cancelTimer(c.db, name, instance, timeout, Date.now())) {
     throw new ProsaError(
       'PROSA_NOT_FOUND',
       `${name}: instance ${instance} has no pending timeout named "${timeout}" (see \`prosa sagas ls ${name}\`)`,

@@ -1,16 +1,15 @@
 /**
  * What an operator does with dead letters: list them with their reasons, feed them again to their
  * worker after a fix (each applied once, or dead-lettered again with the new reason), or purge
- * them. The DLQ stream holds the messages; prosa_dead_letters holds their resolution.
+ * them. The DLQ stream holds the messages; the store (src/store/deadLetters.ts) holds their resolution.
  */
 import type { JetStreamManager } from '@nats-io/jetstream';
 import { DeliverPolicy, type JetStreamClient } from '@nats-io/jetstream';
 import type { RawEvent } from '../define/projection.js';
 import type { OutOfOrderOutcome } from '../engine/projectionEngine.js';
-import { DLQ_HEADERS } from '../runtime/deadLetterDispatcher.js';
+import { DLQ_HEADERS, DLQ_STREAM } from '../nats/dlq.js';
 import type { SqliteDatabase } from '../store/database.js';
-
-export const DLQ_STREAM = 'DLQ';
+import { createRetriedCheck, markDeadLettersPurged } from '../store/deadLetters.js';
 
 export interface DeadLetterEntry {
   /** The consumer (worker) that dead-lettered it. */
@@ -74,9 +73,7 @@ export async function purgeDeadLetters(
   worker: string,
 ): Promise<number> {
   const r = await jsm.streams.purge(DLQ_STREAM, { filter: `dlq.${consumer}` });
-  db?.prepare(
-    "UPDATE prosa_dead_letters SET resolution = 'purged', resolved_at = ? WHERE worker = ? AND resolution IS NULL",
-  ).run(new Date().toISOString(), worker);
+  if (db) markDeadLettersPurged(db, worker, new Date().toISOString());
   return r.purged;
 }
 
@@ -86,36 +83,10 @@ export function retryable(
   worker: string,
   entries: readonly DeadLetterEntry[],
 ): RawEvent[] {
-  const resolved = db
-    .prepare(
-      "SELECT 1 FROM prosa_dead_letters WHERE worker = ? AND stream_seq = ? AND resolution = 'retried'",
-    )
-    .pluck();
+  const retried = createRetriedCheck(db);
   return entries
-    .filter((e) => resolved.get(worker, e.seq) === undefined)
+    .filter((e) => !retried(worker, e.seq))
     .map((e) => ({ seq: e.seq, subject: e.subject, data: e.data }));
-}
-
-/**
- * Records a retry's outcome in the same transaction as its effects: applied -> resolved; failed
- * again -> the new reason and a new attempt, so the dispatcher publishes it again under a new id.
- */
-export function retryRecorder(
-  db: SqliteDatabase,
-  worker: string,
-  stream: string,
-): (outcome: OutOfOrderOutcome) => void {
-  const resolved = db.prepare(
-    "INSERT INTO prosa_dead_letters (worker, stream, stream_seq, subject, body, reason, created_at, resolution, resolved_at) VALUES (?, ?, ?, '', x'', 'retried', ?, 'retried', ?) ON CONFLICT (worker, stream_seq) DO UPDATE SET resolution = 'retried', resolved_at = excluded.resolved_at",
-  );
-  const failed = db.prepare(
-    'UPDATE prosa_dead_letters SET reason = ?, attempts = attempts + 1, published_at = NULL WHERE worker = ? AND stream_seq = ?',
-  );
-  return (outcome) => {
-    const at = new Date().toISOString();
-    if (outcome.applied) resolved.run(worker, stream, outcome.seq, at, at);
-    else failed.run(outcome.reason, worker, outcome.seq);
-  };
 }
 
 /** After a retry: applied or re-dead-lettered letters leave the DLQ stream (the latter come back under a new id). */
@@ -129,13 +100,3 @@ export async function removeFromDlq(
     if (done.has(e.seq)) await jsm.streams.deleteMessage(DLQ_STREAM, e.dlqSeq, false).catch(() => false);
   }
 }
-
-/** Base64 wire form of messages for a control request. */
-export const encodeMessages = (messages: readonly RawEvent[]) =>
-  messages.map((m) => ({ seq: m.seq, subject: m.subject, data: Buffer.from(m.data).toString('base64') }));
-export const decodeMessages = (body: unknown): RawEvent[] =>
-  ((body as { messages?: { seq: number; subject: string; data: string }[] }).messages ?? []).map((m) => ({
-    seq: m.seq,
-    subject: m.subject,
-    data: new Uint8Array(Buffer.from(m.data, 'base64')),
-  }));

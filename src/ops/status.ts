@@ -7,8 +7,15 @@
 import type { JetStreamManager } from '@nats-io/jetstream';
 import type { ResolvedConfig } from '../config/config.js';
 import { subjectCovers } from '../define/subjects.js';
-import type { WorkerState } from '../runtime/workerReporter.js';
+import { readCheckpoint } from '../store/checkpoints.js';
 import type { SqliteDatabase } from '../store/database.js';
+import { createUnresolvedCounter } from '../store/deadLetters.js';
+import { createGapLister } from '../store/gaps.js';
+import { pidAlive } from '../store/liveness.js';
+import { createUnpublishedCounter } from '../store/outbox.js';
+import { createInstanceCounter } from '../store/sagaInstances.js';
+import { createNextTimeoutReader } from '../store/timers.js';
+import { createWorkerRowReader, type WorkerState } from '../store/workers.js';
 
 export interface WorkerStatus {
   name: string;
@@ -48,27 +55,7 @@ export interface LiveWorkerInfo {
   detail?: string;
 }
 
-interface WorkerRow {
-  state: WorkerState;
-  pid: number | null;
-  live_actors: number;
-  rate: number;
-  detail: string | null;
-  updated_at: string;
-}
-
 const STALE_MS = 5_000;
-
-/** Whether a process of this machine is alive. */
-export const pidAlive = (pid: number | null | undefined): boolean => {
-  if (!pid) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-};
 
 /** The last sequence of a stream on some subjects: the stream's last when they cover it. */
 export async function lastSeqOnSubjects(
@@ -101,21 +88,12 @@ export async function collectStatus(o: {
   const now = o.now ?? Date.now;
   const { db } = o;
   const q = db && {
-    checkpoint: db.prepare('SELECT seq FROM prosa_checkpoints WHERE worker = ?').pluck(),
-    worker: db.prepare(
-      'SELECT state, pid, live_actors, rate, detail, updated_at FROM prosa_workers WHERE worker = ?',
-    ),
-    dead: db
-      .prepare('SELECT count(*) FROM prosa_dead_letters WHERE worker = ? AND resolution IS NULL')
-      .pluck(),
-    gaps: db.prepare(
-      'SELECT from_seq AS "from", to_seq AS "to" FROM prosa_gaps WHERE worker = ? ORDER BY from_seq',
-    ),
-    instances: db.prepare('SELECT count(*) FROM prosa_saga_instances WHERE saga = ?').pluck(),
-    outbox: db.prepare('SELECT count(*) FROM prosa_outbox WHERE saga = ? AND published_at IS NULL').pluck(),
-    nextTimeout: db
-      .prepare("SELECT min(due_at) FROM prosa_timers WHERE saga = ? AND status = 'pending'")
-      .pluck(),
+    worker: createWorkerRowReader(db),
+    dead: createUnresolvedCounter(db),
+    gaps: createGapLister(db),
+    instances: createInstanceCounter(db),
+    outbox: createUnpublishedCounter(db),
+    nextTimeout: createNextTimeoutReader(db),
   };
   const one = async (
     def: { name: string; source?: { stream: string; subjects: readonly string[] } },
@@ -124,9 +102,9 @@ export async function collectStatus(o: {
     const options = o.config.workers[def.name];
     const stream = def.source?.stream ?? '';
     const live = o.live?.get(def.name);
-    const checkpoint = live?.checkpoint ?? (q?.checkpoint.get(def.name) as number | undefined) ?? 0;
-    const row = q?.worker.get(def.name) as WorkerRow | undefined;
-    const fresh = row !== undefined && now() - Date.parse(row.updated_at) < STALE_MS && pidAlive(row.pid);
+    const checkpoint = live?.checkpoint ?? (db && readCheckpoint(db, def.name)?.seq) ?? 0;
+    const row = q?.worker(def.name);
+    const fresh = row !== undefined && now() - Date.parse(row.updatedAt) < STALE_MS && pidAlive(row.pid);
     let streamLastSeq: number | null = null;
     if (o.jsm && stream) {
       try {
@@ -143,16 +121,16 @@ export async function collectStatus(o: {
       checkpoint,
       streamLastSeq,
       lag: streamLastSeq === null ? null : Math.max(0, streamLastSeq - checkpoint),
-      deadLettered: (q?.dead.get(def.name) as number | undefined) ?? 0,
-      liveActors: live?.liveActors ?? (fresh ? (row?.live_actors ?? 0) : 0),
+      deadLettered: q?.dead(def.name) ?? 0,
+      liveActors: live?.liveActors ?? (fresh ? (row?.liveActors ?? 0) : 0),
       state: live?.state ?? (fresh && row ? row.state : row || checkpoint > 0 ? 'stopped' : 'never run'),
       eventsPerSecond: Math.round(live?.eventsPerSecond ?? (fresh ? (row?.rate ?? 0) : 0)),
-      gaps: (q?.gaps.all(def.name) as { from: number; to: number }[] | undefined) ?? [],
+      gaps: q?.gaps(def.name) ?? [],
     };
     if (kind === 'saga') {
-      status.activeInstances = (q?.instances.get(def.name) as number | undefined) ?? 0;
-      status.outboxPending = (q?.outbox.get(def.name) as number | undefined) ?? 0;
-      const next = q?.nextTimeout.get(def.name) as number | null | undefined;
+      status.activeInstances = q?.instances(def.name) ?? 0;
+      status.outboxPending = q?.outbox(def.name) ?? 0;
+      const next = q?.nextTimeout(def.name);
       status.nextTimeoutAt = next ? new Date(next).toISOString() : null;
     }
     const detail = live?.detail ?? (fresh ? row?.detail : undefined);

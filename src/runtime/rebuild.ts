@@ -18,8 +18,15 @@ import { createProjectionEngine } from '../engine/projectionEngine.js';
 import { ProsaError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { ackOf, rawEventOf } from '../nats/consumer.js';
-import { lastSeqOnSubjects, pidAlive } from '../ops/status.js';
-import { openDatabase, quoteIdent, readCheckpoint, type SqliteDatabase } from '../store/database.js';
+import { lastSeqOnSubjects } from '../ops/status.js';
+import { copyActorSnapshots } from '../store/actorState.js';
+import { readCheckpoint, writeCheckpoint } from '../store/checkpoints.js';
+import { openDatabase, quoteIdent, type SqliteDatabase } from '../store/database.js';
+import { copyDeadLetters } from '../store/deadLetters.js';
+import { copyGaps } from '../store/gaps.js';
+import { pidAlive } from '../store/liveness.js';
+import { rerunMigrations } from '../store/migrations.js';
+import { readRebuildLock, releaseRebuildLock, writeRebuildLock } from '../store/rebuilds.js';
 
 export interface RebuildProgress {
   phase: 'replaying' | 'catching up' | 'swapping' | 'done';
@@ -125,19 +132,21 @@ async function rebuildLocked(o: RebuildOptions): Promise<RebuildResult> {
   const reason = o.reason ?? 'requested';
 
   // 1. The lock: one rebuild per projection; a dead holder's lock is taken over.
-  const lock = db.prepare('SELECT pid, started_at AS startedAt FROM prosa_rebuilds WHERE worker = ?');
   const resumed = db
     .transaction(() => {
-      const held = lock.get(name) as { pid: number; startedAt: string } | undefined;
+      const held = readRebuildLock(db, name);
       if (held && held.pid !== process.pid && pidAlive(held.pid)) {
         throw new ProsaError(
           'PROSA_REBUILD_RUNNING',
           `a rebuild of ${name} is already running (pid ${held.pid}, since ${held.startedAt}); wait for it to finish, or stop that process and run this again to resume it`,
         );
       }
-      db.prepare(
-        'INSERT INTO prosa_rebuilds (worker, pid, shadow_path, reason, started_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (worker) DO UPDATE SET pid = excluded.pid, reason = excluded.reason, started_at = excluded.started_at',
-      ).run(name, process.pid, shadowPath, reason, new Date(now()).toISOString());
+      writeRebuildLock(db, name, {
+        pid: process.pid,
+        shadowPath,
+        reason,
+        startedAt: new Date(now()).toISOString(),
+      });
       return held !== undefined;
     })
     .immediate();
@@ -254,6 +263,9 @@ async function rebuildLocked(o: RebuildOptions): Promise<RebuildResult> {
   }
 }
 
+/** The schema name the shadow file is attached under during the swap. */
+const SHADOW = 'prosa_shadow';
+
 /** Replaces the projection's tables, views, snapshots and checkpoint in the live database, atomically. */
 function swap(
   db: SqliteDatabase,
@@ -264,7 +276,7 @@ function swap(
 ): void {
   const name = definition.name;
   const objects = schemaObjects(definition.schema.migrations);
-  db.prepare('ATTACH DATABASE ? AS prosa_shadow').run(shadowPath);
+  db.prepare(`ATTACH DATABASE ? AS ${SHADOW}`).run(shadowPath);
   try {
     db.transaction(() => {
       for (const o of objects) {
@@ -272,35 +284,19 @@ function swap(
         else if (o.type === 'trigger') db.exec(`DROP TRIGGER IF EXISTS main.${quoteIdent(o.name)}`);
         else if (o.type === 'table') db.exec(`DROP TABLE IF EXISTS main.${quoteIdent(o.name)}`);
       }
-      db.prepare('DELETE FROM main.prosa_migrations WHERE worker = ?').run(name);
-      const recordMigration = db.prepare(
-        'INSERT INTO main.prosa_migrations (worker, idx, applied_at) VALUES (?, ?, ?)',
-      );
       const at = new Date().toISOString();
-      definition.schema.migrations.forEach((sql, idx) => {
-        db.exec(sql);
-        recordMigration.run(name, idx, at);
-      });
+      rerunMigrations(db, name, definition.schema.migrations, at);
       for (const o of objects) {
         if (o.type === 'table')
-          db.exec(`INSERT INTO main.${quoteIdent(o.name)} SELECT * FROM prosa_shadow.${quoteIdent(o.name)}`);
+          db.exec(`INSERT INTO main.${quoteIdent(o.name)} SELECT * FROM ${SHADOW}.${quoteIdent(o.name)}`);
       }
-      db.prepare('DELETE FROM main.prosa_actor_snapshots WHERE worker = ?').run(name);
-      db.prepare(
-        'INSERT INTO main.prosa_actor_snapshots SELECT * FROM prosa_shadow.prosa_actor_snapshots WHERE worker = ?',
-      ).run(name);
-      db.prepare(
-        'INSERT OR IGNORE INTO main.prosa_dead_letters SELECT * FROM prosa_shadow.prosa_dead_letters WHERE worker = ?',
-      ).run(name);
-      db.prepare(
-        'INSERT OR IGNORE INTO main.prosa_gaps SELECT * FROM prosa_shadow.prosa_gaps WHERE worker = ?',
-      ).run(name);
-      db.prepare(
-        'INSERT INTO main.prosa_checkpoints (worker, seq, version, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (worker) DO UPDATE SET seq = excluded.seq, version = excluded.version, updated_at = excluded.updated_at',
-      ).run(name, checkpoint, version, at);
-      db.prepare('DELETE FROM main.prosa_rebuilds WHERE worker = ?').run(name);
+      copyActorSnapshots(db, SHADOW, name);
+      copyDeadLetters(db, SHADOW, name);
+      copyGaps(db, SHADOW, name);
+      writeCheckpoint(db, name, checkpoint, version, at);
+      releaseRebuildLock(db, name);
     }).immediate();
   } finally {
-    db.exec('DETACH DATABASE prosa_shadow');
+    db.exec(`DETACH DATABASE ${SHADOW}`);
   }
 }

@@ -12,19 +12,19 @@ import type { SagaDefinition } from '../define/saga.js';
 import { ProsaError } from '../errors.js';
 import { createLogger, type Logger } from '../logger.js';
 import { connectNats } from '../nats/connection.js';
-import { serveControl } from '../nats/control.js';
+import { decodeMessages, serveControl } from '../nats/control.js';
 import { type EmbeddedServer, startEmbeddedServer } from '../nats/embeddedServer.js';
 import { applyStreams } from '../nats/streams.js';
-import { decodeMessages } from '../ops/deadLetters.js';
 import { collectStatus, type LiveWorkerInfo, lastSeqOnSubjects, type RuntimeStatus } from '../ops/status.js';
 import { type Health, type HttpServer, startHttpServer } from '../serve/httpServer.js';
 import { createMetrics, type Metrics } from '../serve/metrics.js';
-import { openDatabase, readCheckpoint, type SqliteDatabase } from '../store/database.js';
+import { readCheckpoint } from '../store/checkpoints.js';
+import { openDatabase, type SqliteDatabase } from '../store/database.js';
+import { claimWorkers, releaseWorkers, type WorkerState } from '../store/workers.js';
 import { createProjectionWorker } from './projectionWorker.js';
 import { type RebuildProgress, type RebuildResult, rebuildProjection } from './rebuild.js';
 import { createSagaWorker } from './sagaWorker.js';
 import type { Worker } from './worker.js';
-import { claimWorkers, releaseWorkers, type WorkerState } from './workerReporter.js';
 
 /** Where time comes from; tests inject a virtual one. */
 export interface Clock {

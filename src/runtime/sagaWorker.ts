@@ -10,9 +10,10 @@ import type { SagaDefinition } from '../define/saga.js';
 import type { BatchPolicy } from '../engine/batchLoop.js';
 import { createSagaEngine } from '../engine/sagaEngine.js';
 import type { Logger } from '../logger.js';
+import { createOutboxDispatcher } from '../nats/publishAfterCommit.js';
 import type { Metrics } from '../serve/metrics.js';
 import type { SqliteDatabase } from '../store/database.js';
-import { createOutboxDispatcher } from './publishAfterCommit.js';
+import { createOutboxReader, type OutboxCommand } from '../store/outbox.js';
 import { createTimerScheduler } from './timerScheduler.js';
 import { createWorker, type Worker } from './worker.js';
 
@@ -26,12 +27,6 @@ export interface SagaWorkerOptions {
   now?: () => number;
   /** @default none */
   metrics?: Metrics;
-}
-
-interface OutboxRow {
-  command_id: string;
-  subject: string;
-  body: string;
 }
 
 export function createSagaWorker(o: SagaWorkerOptions): Worker {
@@ -51,24 +46,17 @@ export function createSagaWorker(o: SagaWorkerOptions): Worker {
     timeouts: options.timeouts,
     finishedRetentionMs: options.finishedRetention,
   });
-  const pending = db.prepare(
-    'SELECT command_id, subject, body FROM prosa_outbox WHERE saga = ? AND published_at IS NULL ORDER BY created_at, rowid LIMIT 500',
-  );
-  const markOne = db.prepare('UPDATE prosa_outbox SET published_at = ? WHERE command_id = ?');
-  const markDone = db.transaction((rows: readonly OutboxRow[]) => {
-    const at = now();
-    for (const r of rows) {
-      markOne.run(at, r.command_id);
-      log.debug({ commandId: r.command_id, subject: r.subject }, 'command published');
-    }
-  });
-  const outbox = createOutboxDispatcher<OutboxRow>(
+  const commands = createOutboxReader(db);
+  const outbox = createOutboxDispatcher<OutboxCommand>(
     {
-      pending: () => pending.all(definition.name) as OutboxRow[],
+      pending: () => commands.pending(definition.name),
       publish: async (r) => {
-        await js.publish(r.subject, r.body, { msgID: r.command_id });
+        await js.publish(r.subject, r.body, { msgID: r.commandId });
       },
-      markDone,
+      markDone: (rows) => {
+        commands.markPublished(rows, now());
+        for (const r of rows) log.debug({ commandId: r.commandId, subject: r.subject }, 'command published');
+      },
     },
     log,
     'commands',

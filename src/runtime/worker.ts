@@ -11,12 +11,16 @@ import type { BadEventVerdict, BatchPolicy, DeadLetter, OutOfOrderOutcome } from
 import type { ProjectionEngine } from '../engine/projectionEngine.js';
 import type { Logger } from '../logger.js';
 import { createStreamConsumer, type StreamConsumer } from '../nats/consumer.js';
-import { retryRecorder } from '../ops/deadLetters.js';
-import { pidAlive } from '../ops/status.js';
+import { createDeadLetterDispatcher } from '../nats/deadLetterDispatcher.js';
 import type { Metrics } from '../serve/metrics.js';
 import type { SqliteDatabase } from '../store/database.js';
-import { createDeadLetterDispatcher } from './deadLetterDispatcher.js';
-import { createWorkerReporter, type WorkerState } from './workerReporter.js';
+import { createDeadLetterOutbox, retryRecorder } from '../store/deadLetters.js';
+import { recordGap } from '../store/gaps.js';
+import { pidAlive } from '../store/liveness.js';
+import { clearPause, readPause, recordPause } from '../store/pauses.js';
+import { readSkips } from '../store/skips.js';
+import type { WorkerState } from '../store/workers.js';
+import { createWorkerReporter } from './workerReporter.js';
 
 /** What the worker needs of an engine: the projection engine's batch surface, which the saga engine has too. */
 export type BatchEngine = Pick<
@@ -92,23 +96,12 @@ export function createWorker(o: CreateWorkerOptions): Worker {
   const stream = o.source.stream;
   const log = o.log.child({ [o.kind]: name });
   const consumerName = options.consumer ?? name;
-  const q = {
-    gap: db.prepare(
-      'INSERT OR IGNORE INTO prosa_gaps (worker, from_seq, to_seq, detected_at) VALUES (?, ?, ?, ?)',
-    ),
-    skips: db.prepare('SELECT seq, reason FROM prosa_skips WHERE worker = ?'),
-    pause: db.prepare(
-      'INSERT INTO prosa_pauses (worker, reason, by_pid, paused_at) VALUES (?, ?, ?, ?) ON CONFLICT (worker) DO UPDATE SET reason = excluded.reason, by_pid = excluded.by_pid, paused_at = excluded.paused_at',
-    ),
-    paused: db.prepare('SELECT reason, by_pid AS byPid FROM prosa_pauses WHERE worker = ?'),
-    unpause: db.prepare('DELETE FROM prosa_pauses WHERE worker = ?'),
-  };
 
   // The error policy: retry a bad event `retries.attempts` times with backoff, then `onError`.
   const attempts = new Map<number, number>();
   let skips = new Map<number, string>();
   const loadSkips = () => {
-    skips = new Map((q.skips.all(name) as { seq: number; reason: string }[]).map((r) => [r.seq, r.reason]));
+    skips = readSkips(db, name);
   };
   const policy: BatchPolicy = {
     verdict(letter: DeadLetter): BadEventVerdict {
@@ -120,7 +113,12 @@ export function createWorker(o: CreateWorkerOptions): Worker {
     skipped: (seq) => skips.get(seq),
   };
   const engine = o.engine(policy);
-  const dlq = createDeadLetterDispatcher({ db, js, worker: name, consumer: consumerName, log });
+  const dlq = createDeadLetterDispatcher({
+    js,
+    consumer: consumerName,
+    log,
+    letters: createDeadLetterOutbox(db, name),
+  });
   const reporter = createWorkerReporter({
     db,
     worker: name,
@@ -152,7 +150,7 @@ export function createWorker(o: CreateWorkerOptions): Worker {
     const first = (await jsm.streams.info(stream)).state.first_seq;
     const checkpoint = engine.checkpoint;
     if (checkpoint > 0 && checkpoint + 1 < first) {
-      q.gap.run(name, checkpoint + 1, first - 1, new Date(now()).toISOString());
+      recordGap(db, name, { from: checkpoint + 1, to: first - 1 }, new Date(now()).toISOString());
       log.error(
         { checkpoint, streamFirstSeq: first, missed: first - checkpoint - 1 },
         `GAP: stream ${stream} no longer holds messages ${checkpoint + 1}..${first - 1} (its limits dropped them before they were applied); ${
@@ -286,18 +284,23 @@ export function createWorker(o: CreateWorkerOptions): Worker {
     async start() {
       reporter.start();
       void dlq.kick();
-      const paused = q.paused.get(name) as { reason: string; byPid: number | null } | undefined;
+      const paused = readPause(db, name);
       if (paused && (!paused.byPid || pidAlive(paused.byPid))) {
         reporter.set('paused', paused.reason);
         log.warn({ reason: paused.reason }, 'paused (prosa resume to continue)');
         watchStalePause(paused.byPid ?? undefined);
         return;
       }
-      if (paused) q.unpause.run(name);
+      if (paused) clearPause(db, name);
       await startConsuming();
     },
     async pause(request) {
-      q.pause.run(name, request.reason, request.byPid ?? null, new Date(now()).toISOString());
+      recordPause(
+        db,
+        name,
+        { reason: request.reason, byPid: request.byPid ?? null },
+        new Date(now()).toISOString(),
+      );
       await stopConsuming();
       reporter.set('paused', request.reason);
       log.info({ reason: request.reason, checkpoint: engine.checkpoint }, 'paused');
@@ -305,7 +308,7 @@ export function createWorker(o: CreateWorkerOptions): Worker {
     },
     async resume() {
       watchStalePause(undefined);
-      q.unpause.run(name);
+      clearPause(db, name);
       attempts.clear();
       if (stopped || consumer) return;
       log.info({ checkpoint: engine.checkpoint }, 'resuming');

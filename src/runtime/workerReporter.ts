@@ -3,20 +3,9 @@
  * `runtime.status()`, written to `prosa_workers` once a second for `prosa status` in another
  * terminal, and logged at info once every few seconds while busy (never once per event).
  */
-import { hostname } from 'node:os';
-import { ProsaError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { pidAlive } from '../ops/status.js';
 import type { SqliteDatabase } from '../store/database.js';
-
-export type WorkerState =
-  | 'starting'
-  | 'running'
-  | 'catching up'
-  | 'restarting'
-  | 'paused'
-  | 'rebuilding'
-  | 'stopped';
+import { createWorkerRowWriter, type WorkerState } from '../store/workers.js';
 
 export interface WorkerReporter {
   readonly state: WorkerState;
@@ -42,11 +31,7 @@ export function createWorkerReporter(o: {
   now: () => number;
   liveActors: () => number;
 }): WorkerReporter {
-  const upsert = o.db.prepare(
-    `INSERT INTO prosa_workers (worker, kind, state, pid, live_actors, rate, detail, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-     ON CONFLICT (worker) DO UPDATE SET kind = excluded.kind, state = excluded.state, pid = excluded.pid, live_actors = excluded.live_actors,
-       rate = excluded.rate, detail = excluded.detail, updated_at = excluded.updated_at`,
-  );
+  const writeRow = createWorkerRowWriter(o.db);
   let state: WorkerState = 'starting';
   let detail: string | undefined;
   let pending = 0;
@@ -74,16 +59,16 @@ export function createWorkerReporter(o: {
   };
   const write = () => {
     try {
-      upsert.run(
-        o.worker,
-        o.kind,
+      writeRow({
+        worker: o.worker,
+        kind: o.kind,
         state,
-        process.pid,
-        o.liveActors(),
-        rate(),
-        detail ?? null,
-        new Date(o.now()).toISOString(),
-      );
+        pid: process.pid,
+        liveActors: o.liveActors(),
+        rate: rate(),
+        detail: detail ?? null,
+        updatedAt: new Date(o.now()).toISOString(),
+      });
     } catch (e) {
       o.log.debug({ err: e }, 'worker status not written');
     }
@@ -143,50 +128,4 @@ export function createWorkerReporter(o: {
       write();
     },
   };
-}
-
-/** A claim older than this, or by a process that is gone, is stale. The reporter renews it each second. */
-const CLAIM_STALE_MS = 30_000;
-
-/**
- * Takes ownership of workers in this database for this process, or refuses: two processes consuming
- * into one SQLite file would share the durable consumer and apply each other's messages past their
- * checkpoints. A worker is held by another process while its `prosa_workers` row names a live pid
- * and was written in the last 30 s (a process killed with -9 holds nothing: its pid is gone; one that
- * drained let go with {@link releaseWorkers}; one stopped at a bad event still holds it, since
- * `prosa resume` restarts it there). Checked and written in one immediate transaction, so two starts
- * at once cannot both win.
- */
-export function claimWorkers(db: SqliteDatabase, workers: readonly string[], now: () => number): void {
-  const row = db.prepare('SELECT pid, updated_at AS updatedAt FROM prosa_workers WHERE worker = ?');
-  const claim = db.prepare(
-    `INSERT INTO prosa_workers (worker, kind, state, pid, updated_at) VALUES (?, '', 'starting', ?, ?)
-     ON CONFLICT (worker) DO UPDATE SET state = excluded.state, pid = excluded.pid, updated_at = excluded.updated_at`,
-  );
-  db.transaction(() => {
-    const at = now();
-    for (const worker of workers) {
-      const held = row.get(worker) as { pid: number | null; updatedAt: string } | undefined;
-      if (
-        held?.pid &&
-        held.pid !== process.pid &&
-        at - Date.parse(held.updatedAt) < CLAIM_STALE_MS &&
-        pidAlive(held.pid)
-      ) {
-        throw new ProsaError(
-          'PROSA_WORKER_RUNNING',
-          `${worker} is already running in process ${held.pid} on ${hostname()} with this database (${db.name}); stop that process first, or give this one its own database (PROSA_DB)`,
-        );
-      }
-      claim.run(worker, process.pid, new Date(at).toISOString());
-    }
-  }).immediate();
-}
-
-/** Lets go of this process's workers once they have drained (their rows stay, for `prosa status`). */
-export function releaseWorkers(db: SqliteDatabase, workers: readonly string[]): void {
-  const release = db.prepare('UPDATE prosa_workers SET pid = NULL WHERE worker = ? AND pid = ?');
-  db.transaction(() => {
-    for (const worker of workers) release.run(worker, process.pid);
-  })();
 }

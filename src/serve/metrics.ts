@@ -15,7 +15,7 @@
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { RuntimeStatus, WorkerStatus } from '../ops/status.js';
-import type { WorkerState } from '../runtime/workerReporter.js';
+import { WORKER_STATES as STATES, type WorkerState } from '../store/workers.js';
 
 export type WorkerKind = 'projection' | 'saga';
 
@@ -73,15 +73,7 @@ export const BATCH_COMMIT_BUCKETS_SECONDS: readonly number[] = [
 ];
 
 /** Every state `prosa_worker_state` reports (one series each, 1 for the current one). */
-export const WORKER_STATES: readonly (WorkerState | 'never run')[] = [
-  'starting',
-  'running',
-  'catching up',
-  'restarting',
-  'paused',
-  'stopped',
-  'never run',
-];
+export const WORKER_STATES: readonly (WorkerState | 'never run')[] = [...STATES, 'never run'];
 
 const LABELS = ['worker', 'kind'] as const;
 type Label = (typeof LABELS)[number];

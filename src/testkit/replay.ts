@@ -6,7 +6,9 @@
  */
 import type { ProjectionDefinition, ProsaEvent, RawEvent } from '../define/projection.js';
 import { createProjectionEngine, type ProjectionEngine } from '../engine/projectionEngine.js';
+import { abortCheckpointWritesWhen } from '../store/checkpoints.js';
 import { openDatabase, type SqliteDatabase } from '../store/database.js';
+import { listDeadLetterReasons } from '../store/deadLetters.js';
 
 const CRASH = 'prosa replay: simulated crash before the commit';
 
@@ -21,12 +23,7 @@ const withCrashTrigger = new WeakSet<SqliteDatabase>();
  */
 function installCrashTrigger(db: SqliteDatabase): void {
   if (withCrashTrigger.has(db)) return;
-  db.function('prosa_replay_crashing', { deterministic: false }, () => (crashing.has(db) ? 1 : 0));
-  for (const op of ['INSERT', 'UPDATE']) {
-    db.exec(
-      `CREATE TEMP TRIGGER IF NOT EXISTS prosa_replay_crash_${op.toLowerCase()} BEFORE ${op} ON main.prosa_checkpoints WHEN prosa_replay_crashing() BEGIN SELECT RAISE(ABORT, '${CRASH}'); END`,
-    );
-  }
+  abortCheckpointWritesWhen(db, () => crashing.has(db), CRASH);
   withCrashTrigger.add(db);
 }
 
@@ -192,9 +189,7 @@ export function replay<E extends ProsaEvent, K extends string>(
     engine.close();
     throw error;
   }
-  const deadLetters = db
-    .prepare('SELECT stream_seq AS seq, reason FROM prosa_dead_letters WHERE worker = ? ORDER BY stream_seq')
-    .all(definition.name) as { seq: number; reason: string }[];
+  const deadLetters = listDeadLetterReasons(db, definition.name);
   const checkpoint = engine.checkpoint;
   engine.close();
   return { db, checkpoint, deadLetters, restarts, trace };

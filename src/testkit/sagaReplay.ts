@@ -10,6 +10,8 @@ import type { ProsaEvent, RawEvent } from '../define/projection.js';
 import type { SagaDefinition } from '../define/saga.js';
 import { createSagaEngine, type SagaEngine } from '../engine/sagaEngine.js';
 import { openDatabase, type SqliteDatabase } from '../store/database.js';
+import { createOutboxReader } from '../store/outbox.js';
+import { timerStatuses } from '../store/timers.js';
 
 export type SagaDeliveryStep =
   | { kind: 'batch'; size: number; redeliver?: number }
@@ -61,16 +63,15 @@ export function replaySaga<E extends ProsaEvent, T extends string, C extends str
   let engine: SagaEngine = createSagaEngine(saga, db, engineOptions);
   const published = new Map<string, string>();
   let duplicatesDropped = 0;
-  const pendingRows = db.prepare(
-    'SELECT command_id AS id, body FROM prosa_outbox WHERE saga = ? AND published_at IS NULL ORDER BY created_at, rowid LIMIT ?',
-  );
-  const markDone = db.prepare('UPDATE prosa_outbox SET published_at = ? WHERE command_id = ?');
+  // The dispatcher's own reads and marks, so a replay tests the queries `prosa run` uses.
+  const outbox = createOutboxReader(db);
   const publish = (count: number, mark: boolean) => {
-    for (const row of pendingRows.all(saga.name, count) as { id: string; body: string }[]) {
-      if (published.has(row.id)) duplicatesDropped++;
-      else published.set(row.id, row.body);
-      if (mark) markDone.run(now, row.id);
+    const rows = outbox.pending(saga.name, count);
+    for (const row of rows) {
+      if (published.has(row.commandId)) duplicatesDropped++;
+      else published.set(row.commandId, row.body);
     }
+    if (mark) outbox.markPublished(rows, now);
   };
 
   const marks = [...advances].sort((a, b) => a.afterSeq - b.afterSeq);
@@ -142,14 +143,7 @@ export function replaySaga<E extends ProsaEvent, T extends string, C extends str
   }
   moveClock();
   publish(Number.MAX_SAFE_INTEGER, true);
-  const timers = new Map(
-    (
-      db.prepare('SELECT timer_id AS id, status FROM prosa_timers WHERE saga = ?').all(saga.name) as {
-        id: string;
-        status: string;
-      }[]
-    ).map((t) => [t.id, t.status]),
-  );
+  const timers = timerStatuses(db, saga.name);
   const checkpoint = engine.checkpoint;
   engine.close();
   return { db, published, duplicatesDropped, timers, checkpoint };

@@ -16,6 +16,9 @@ import type { ProsaEvent, RawEvent } from '../define/projection.js';
 import type { SagaDefinition } from '../define/saga.js';
 import { createSagaEngine, type SagaCommand, type SagaEngine } from '../engine/sagaEngine.js';
 import { openDatabase, type SqliteDatabase } from '../store/database.js';
+import { createOutboxReader } from '../store/outbox.js';
+import { createSagaInstanceView } from '../store/sagaInstances.js';
+import { createInstanceTimerReader } from '../store/timers.js';
 import { parseDuration } from '../time/duration.js';
 
 /** An event as it sits on the stream: what `encodeInfrastructureEvent` returns. */
@@ -76,20 +79,12 @@ export function sagaScenario<E extends ProsaEvent>(
   const start = (): SagaEngine => createSagaEngine(definition, db, { now: () => now, timeouts });
   let engine = start();
   let seq = 0;
-  let mark = 0;
-  const outbox = db.prepare(
-    'SELECT rowid, body FROM prosa_outbox WHERE saga = ? AND rowid > ? ORDER BY rowid',
-  );
-  const lastRow = db.prepare('SELECT coalesce(max(rowid), 0) FROM prosa_outbox WHERE saga = ?').pluck();
-  const instance = db
-    .prepare('SELECT state FROM prosa_saga_instances WHERE saga = ? AND instance = ?')
-    .pluck();
-  const finished = db
-    .prepare('SELECT count(*) FROM prosa_saga_finished WHERE saga = ? AND (? IS NULL OR instance = ?)')
-    .pluck();
-  const pendingTimers = db.prepare(
-    "SELECT name, due_at AS dueAt FROM prosa_timers WHERE saga = ? AND instance = ? AND status = 'pending' ORDER BY name",
-  );
+  // What `given` caused counts as published, as the dispatcher would have done; what is still
+  // pending is what the scenario caused since (the clock only moves forward, so in emission order).
+  const outbox = createOutboxReader(db);
+  const all = Number.MAX_SAFE_INTEGER;
+  const instances = createSagaInstanceView(db);
+  const pendingTimers = createInstanceTimerReader(db);
 
   const apply = (events: WireEvent[]) => {
     for (const e of events) {
@@ -100,12 +95,12 @@ export function sagaScenario<E extends ProsaEvent>(
     }
   };
   const commands = (): SagaCommand[] =>
-    (outbox.all(saga.name, mark) as { body: string }[]).map((r) => JSON.parse(r.body) as SagaCommand);
+    outbox.pending(saga.name, all).map((r) => JSON.parse(r.body) as SagaCommand);
 
   const scenario: SagaScenario = {
     given(...events) {
       apply(events);
-      mark = lastRow.get(saga.name) as number;
+      outbox.markPublished(outbox.pending(saga.name, all), now);
       return scenario;
     },
     when(...events) {
@@ -145,34 +140,29 @@ export function sagaScenario<E extends ProsaEvent>(
       return scenario;
     },
     expectFinished(id) {
-      const count = finished.get(saga.name, id ?? null, id ?? null) as number;
+      const count = instances.finishedCount(saga.name, id ?? null);
       if (count === 0) {
-        const state = id ? instance.get(saga.name, id) : undefined;
+        const state = id ? instances.state(saga.name, id) : undefined;
         throw new AssertionError({
           message: `${saga.name}: expected instance ${id ?? '(any)'} to have finished, but it is ${state ? `live in state ${state}` : 'not started or not finished'}`,
         });
       }
-      if (id && instance.get(saga.name, id) !== undefined) {
+      if (id && instances.state(saga.name, id) !== undefined) {
         throw new AssertionError({
-          message: `${saga.name}: instance ${id} finished but a new one is live (${instance.get(saga.name, id)})`,
+          message: `${saga.name}: instance ${id} finished but a new one is live (${instances.state(saga.name, id)})`,
         });
       }
       return scenario;
     },
     expectActive(id) {
-      if (instance.get(saga.name, id) === undefined)
+      if (instances.state(saga.name, id) === undefined)
         throw new AssertionError({
           message: `${saga.name}: expected instance ${id} to be live, but there is none`,
         });
       return scenario;
     },
     expectTimeouts(id, expected) {
-      const got = Object.fromEntries(
-        (pendingTimers.all(saga.name, id) as { name: string; dueAt: number }[]).map((t) => [
-          t.name,
-          t.dueAt - now,
-        ]),
-      );
+      const got = Object.fromEntries(pendingTimers(saga.name, id).map((t) => [t.name, t.dueAt - now]));
       const want = Object.fromEntries(Object.entries(expected).map(([k, v]) => [k, parseDuration(v)]));
       deepStrictEqual(got, want, `${saga.name}: pending timeouts of ${id} (ms from now) differ`);
       return scenario;

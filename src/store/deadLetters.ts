@@ -1,0 +1,142 @@
+/**
+ * Dead letters (`prosa_dead_letters`): written in the batch transaction and published to the DLQ
+ * stream after it (an outbox), so each bad message reaches the stream once, across crashes; then
+ * what an operator made of them (retried, purged).
+ */
+import type { SqliteDatabase } from './database.js';
+
+export const DEAD_LETTERS_SCHEMA: readonly string[] = [
+  `CREATE TABLE IF NOT EXISTS prosa_dead_letters (
+     worker TEXT NOT NULL,
+     stream TEXT NOT NULL,
+     stream_seq INTEGER NOT NULL,
+     subject TEXT NOT NULL,
+     body BLOB NOT NULL,
+     reason TEXT NOT NULL,
+     created_at TEXT NOT NULL,
+     published_at TEXT,
+     attempts INTEGER NOT NULL DEFAULT 0,
+     resolution TEXT,
+     resolved_at TEXT,
+     PRIMARY KEY (worker, stream_seq)
+   )`,
+];
+
+/** Inserts a dead letter (once per message) in the caller's transaction; prepared once. */
+export function createDeadLetterWriter(
+  db: SqliteDatabase,
+): (
+  worker: string,
+  stream: string,
+  seq: number,
+  subject: string,
+  body: Uint8Array,
+  reason: string,
+  at: string,
+) => void {
+  const insert = db.prepare(
+    'INSERT OR IGNORE INTO prosa_dead_letters (worker, stream, stream_seq, subject, body, reason, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+  );
+  return (worker, stream, seq, subject, body, reason, at) => {
+    insert.run(worker, stream, seq, subject, body, reason, at);
+  };
+}
+
+/** A dead letter not published to the DLQ stream yet. */
+export interface UnpublishedDeadLetter {
+  stream: string;
+  stream_seq: number;
+  subject: string;
+  body: Uint8Array;
+  reason: string;
+  /** Failed retries so far: each one is published again under a new message id. */
+  attempts: number;
+}
+
+export interface DeadLetterOutbox {
+  /** The next page of unresolved dead letters to publish, in stream order. */
+  pending(): UnpublishedDeadLetter[];
+  /** Marks rows published, in one transaction. */
+  markPublished(rows: readonly UnpublishedDeadLetter[], at: string): void;
+}
+
+/** One worker's dead letters as an outbox, statements prepared once. */
+export function createDeadLetterOutbox(db: SqliteDatabase, worker: string): DeadLetterOutbox {
+  const select = db.prepare(
+    'SELECT stream, stream_seq, subject, body, reason, attempts FROM prosa_dead_letters WHERE worker = ? AND published_at IS NULL AND resolution IS NULL ORDER BY stream_seq LIMIT 500',
+  );
+  const mark = db.prepare(
+    'UPDATE prosa_dead_letters SET published_at = ? WHERE worker = ? AND stream_seq = ?',
+  );
+  const markAll = db.transaction((rows: readonly UnpublishedDeadLetter[], at: string) => {
+    for (const r of rows) mark.run(at, worker, r.stream_seq);
+  });
+  return {
+    pending: () => select.all(worker) as UnpublishedDeadLetter[],
+    markPublished: (rows, at) => markAll(rows, at),
+  };
+}
+
+/** A worker's dead letters (resolved or not) in stream order, with their reasons. */
+export function listDeadLetterReasons(db: SqliteDatabase, worker: string): { seq: number; reason: string }[] {
+  return db
+    .prepare('SELECT stream_seq AS seq, reason FROM prosa_dead_letters WHERE worker = ? ORDER BY stream_seq')
+    .all(worker) as { seq: number; reason: string }[];
+}
+
+/** How many dead letters of a worker nobody resolved yet; prepared once. */
+export function createUnresolvedCounter(db: SqliteDatabase): (worker: string) => number {
+  const count = db
+    .prepare('SELECT count(*) FROM prosa_dead_letters WHERE worker = ? AND resolution IS NULL')
+    .pluck();
+  return (worker) => count.get(worker) as number;
+}
+
+/** Whether a dead letter was already retried successfully (each is applied once); prepared once. */
+export function createRetriedCheck(db: SqliteDatabase): (worker: string, seq: number) => boolean {
+  const retried = db
+    .prepare(
+      "SELECT 1 FROM prosa_dead_letters WHERE worker = ? AND stream_seq = ? AND resolution = 'retried'",
+    )
+    .pluck();
+  return (worker, seq) => retried.get(worker, seq) !== undefined;
+}
+
+/** What feeding a dead letter again did: the engine's out-of-order outcome. */
+export type RetryOutcome = { seq: number; applied: true } | { seq: number; applied: false; reason: string };
+
+/**
+ * Records a retry's outcome in the same transaction as its effects: applied -> resolved; failed
+ * again -> the new reason and a new attempt, so the dispatcher publishes it again under a new id.
+ */
+export function retryRecorder(
+  db: SqliteDatabase,
+  worker: string,
+  stream: string,
+): (outcome: RetryOutcome) => void {
+  const resolved = db.prepare(
+    "INSERT INTO prosa_dead_letters (worker, stream, stream_seq, subject, body, reason, created_at, resolution, resolved_at) VALUES (?, ?, ?, '', x'', 'retried', ?, 'retried', ?) ON CONFLICT (worker, stream_seq) DO UPDATE SET resolution = 'retried', resolved_at = excluded.resolved_at",
+  );
+  const failed = db.prepare(
+    'UPDATE prosa_dead_letters SET reason = ?, attempts = attempts + 1, published_at = NULL WHERE worker = ? AND stream_seq = ?',
+  );
+  return (outcome) => {
+    const at = new Date().toISOString();
+    if (outcome.applied) resolved.run(worker, stream, outcome.seq, at, at);
+    else failed.run(outcome.reason, worker, outcome.seq);
+  };
+}
+
+/** Marks a worker's unresolved dead letters purged (they left the DLQ stream). */
+export function markDeadLettersPurged(db: SqliteDatabase, worker: string, at: string): void {
+  db.prepare(
+    "UPDATE prosa_dead_letters SET resolution = 'purged', resolved_at = ? WHERE worker = ? AND resolution IS NULL",
+  ).run(at, worker);
+}
+
+/** Adds the attached schema `from`'s dead letters of a worker to the main schema's (known ones kept). */
+export function copyDeadLetters(db: SqliteDatabase, from: string, worker: string): void {
+  db.prepare(
+    `INSERT OR IGNORE INTO main.prosa_dead_letters SELECT * FROM ${from}.prosa_dead_letters WHERE worker = ?`,
+  ).run(worker);
+}
