@@ -2,7 +2,7 @@
 import type { JetStreamManager } from '@nats-io/jetstream';
 import type { ResolvedConfig } from '../config/config.js';
 import { lastSeqOnSubjects } from '../ops/status.js';
-import { readCheckpoint } from '../store/database.js';
+import { readCheckpoint } from '../store/checkpoints.js';
 import { openIfExists } from './connect.js';
 
 /** Resolves to the workers still behind when `timeoutMs` ran out (empty: all caught up). */

@@ -16,10 +16,11 @@ import type { ProjectionDefinition, ProsaEvent, RawEvent } from '../../define/pr
 import { silentLogger } from '../../logger.js';
 import { spawnNatsServer } from '../../nats/natsServerProcess.js';
 import { createRuntime } from '../../runtime/runtime.js';
+import { readCheckpoint } from '../../store/checkpoints.js';
+import { listDeadLetterReasons } from '../../store/deadLetters.js';
 import { cleanReplay, type ReplayResult } from '../replay.js';
 import { compareModels } from './compareModels.js';
 import { compareWithReference } from './compareWithReference.js';
-import { deadLettersAndCheckpoint } from './deadLettersAndCheckpoint.js';
 import { type RunFacts, RunFailure, UsageError } from './failures.js';
 import { numbered } from './numbered.js';
 import { type CheckProjectionOptions, defaults, type NatsCheckOptions, runParameters } from './options.js';
@@ -172,7 +173,11 @@ async function runOverNats(
       const differences = compareWithReference(o.reference, definition, published, expected, tables);
       if (differences.length > 0) return new RunFailure({ kind: 'reference', run, differences });
     }
-    const got: Model = { tables: readTables(db, tables), ...deadLettersAndCheckpoint(db, definition.name) };
+    const got: Model = {
+      tables: readTables(db, tables),
+      deadLetters: new Map(listDeadLetterReasons(db, definition.name).map((d) => [d.seq, d.reason])),
+      checkpoint: readCheckpoint(db, definition.name)?.seq ?? 0,
+    };
     const differences = compareModels(expected, got);
     return differences.length > 0 ? new RunFailure({ kind: 'schedule', run, differences }) : undefined;
   } finally {
