@@ -22,9 +22,9 @@ import type {
 import { subjectMatcher } from '../define/subjects.js';
 import { type ActorStateStore, createActorStateStore } from '../store/actorState.js';
 import { createCheckpointWriter, readCheckpoint } from '../store/checkpoints.js';
-import { quoteIdent, type SqliteDatabase, tableColumns, toSqlValue } from '../store/database.js';
 import { createDeadLetterWriter } from '../store/deadLetters.js';
 import { migrate } from '../store/migrations.js';
+import { quoteIdent, type SqliteDatabase, tableColumns, toSqlValue } from '../store/sqlite.js';
 import {
   type ActorHost,
   createActorHost,

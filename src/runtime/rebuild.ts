@@ -21,12 +21,13 @@ import { ackOf, rawEventOf } from '../nats/consumer.js';
 import { lastSeqOnSubjects } from '../ops/status.js';
 import { copyActorSnapshots } from '../store/actorState.js';
 import { readCheckpoint, writeCheckpoint } from '../store/checkpoints.js';
-import { openDatabase, quoteIdent, type SqliteDatabase } from '../store/database.js';
+import { openDatabase } from '../store/database.js';
 import { copyDeadLetters } from '../store/deadLetters.js';
 import { copyGaps } from '../store/gaps.js';
 import { pidAlive } from '../store/liveness.js';
 import { rerunMigrations } from '../store/migrations.js';
 import { readRebuildLock, releaseRebuildLock, writeRebuildLock } from '../store/rebuilds.js';
+import { quoteIdent, type SqliteDatabase } from '../store/sqlite.js';
 
 export interface RebuildProgress {
   phase: 'replaying' | 'catching up' | 'swapping' | 'done';

@@ -1,5 +1,5 @@
 /** The snapshots of a projection's key actors (`prosa_actor_snapshots`), one per (worker, kind, key). */
-import type { SqliteDatabase } from './database.js';
+import type { SqliteDatabase } from './sqlite.js';
 
 export const ACTOR_STATE_SCHEMA: readonly string[] = [
   `CREATE TABLE IF NOT EXISTS prosa_actor_snapshots (

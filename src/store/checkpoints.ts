@@ -2,7 +2,7 @@
  * Each worker's position (`prosa_checkpoints`): the last stream sequence it applied, and the
  * projection version that applied it (a version change means a rebuild).
  */
-import type { SqliteDatabase } from './database.js';
+import type { SqliteDatabase } from './sqlite.js';
 
 export const CHECKPOINTS_SCHEMA: readonly string[] = [
   `CREATE TABLE IF NOT EXISTS prosa_checkpoints (

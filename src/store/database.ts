@@ -18,10 +18,11 @@ import { PAUSES_SCHEMA } from './pauses.js';
 import { REBUILDS_SCHEMA } from './rebuilds.js';
 import { SAGA_INSTANCES_SCHEMA } from './sagaInstances.js';
 import { SKIPS_SCHEMA } from './skips.js';
+import type { SqliteDatabase } from './sqlite.js';
 import { TIMERS_SCHEMA } from './timers.js';
 import { WORKERS_SCHEMA } from './workers.js';
 
-export type SqliteDatabase = Database.Database;
+export type { SqliteDatabase } from './sqlite.js';
 
 export interface OpenDatabaseOptions {
   /** How long a writer waits for a lock before SQLITE_BUSY. @default 5_000 */
@@ -70,32 +71,3 @@ export function openDatabase(path: string, options: OpenDatabaseOptions = {}): S
   }
   return db;
 }
-
-/** A column value as better-sqlite3 binds it: objects and arrays as JSON text, booleans as 0/1. */
-export function toSqlValue(v: unknown): string | number | bigint | Buffer | Uint8Array | null {
-  switch (typeof v) {
-    case 'string':
-    case 'number':
-    case 'bigint':
-      return v;
-    case 'boolean':
-      return v ? 1 : 0;
-    case 'undefined':
-      return null;
-    case 'object':
-      if (v === null) return null;
-      if (v instanceof Uint8Array) return v;
-      return JSON.stringify(v);
-    default:
-      return String(v);
-  }
-}
-
-/** The column names of a table, in order. */
-export function tableColumns(db: SqliteDatabase, table: string): string[] {
-  return (db.prepare(`PRAGMA table_info(${quoteIdent(table)})`).all() as { name: string }[]).map(
-    (c) => c.name,
-  );
-}
-
-export const quoteIdent = (name: string): string => `"${name.replaceAll('"', '""')}"`;

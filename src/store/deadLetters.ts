@@ -3,7 +3,7 @@
  * stream after it (an outbox), so each bad message reaches the stream once, across crashes; then
  * what an operator made of them (retried, purged).
  */
-import type { SqliteDatabase } from './database.js';
+import type { SqliteDatabase } from './sqlite.js';
 
 export const DEAD_LETTERS_SCHEMA: readonly string[] = [
   `CREATE TABLE IF NOT EXISTS prosa_dead_letters (

@@ -1,5 +1,5 @@
 /** Gaps (`prosa_gaps`): messages the stream's limits dropped before a worker applied them. */
-import type { SqliteDatabase } from './database.js';
+import type { SqliteDatabase } from './sqlite.js';
 
 export const GAPS_SCHEMA: readonly string[] = [
   `CREATE TABLE IF NOT EXISTS prosa_gaps (

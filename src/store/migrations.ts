@@ -1,6 +1,6 @@
 /** Which of a worker's schema migrations have run (`prosa_migrations`), and running the rest. */
 import { ProsaError } from '../errors.js';
-import type { SqliteDatabase } from './database.js';
+import type { SqliteDatabase } from './sqlite.js';
 
 export const MIGRATIONS_SCHEMA: readonly string[] = [
   `CREATE TABLE IF NOT EXISTS prosa_migrations (

@@ -2,7 +2,7 @@
  * The saga command outbox (`prosa_outbox`): commands are written in the batch transaction and
  * published after it, each under its own id, then marked published.
  */
-import type { SqliteDatabase } from './database.js';
+import type { SqliteDatabase } from './sqlite.js';
 
 export const OUTBOX_SCHEMA: readonly string[] = [
   `CREATE TABLE IF NOT EXISTS prosa_outbox (

@@ -2,7 +2,7 @@
  * Paused workers (`prosa_pauses`): by an operator (no pid) or by a process such as a rebuild (its
  * pid: the pause lapses when that process dies).
  */
-import type { SqliteDatabase } from './database.js';
+import type { SqliteDatabase } from './sqlite.js';
 
 export const PAUSES_SCHEMA: readonly string[] = [
   `CREATE TABLE IF NOT EXISTS prosa_pauses (

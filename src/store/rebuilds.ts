@@ -1,5 +1,5 @@
 /** Rebuild locks (`prosa_rebuilds`): one per projection; a row whose process died is taken over (resumed). */
-import type { SqliteDatabase } from './database.js';
+import type { SqliteDatabase } from './sqlite.js';
 
 export const REBUILDS_SCHEMA: readonly string[] = [
   `CREATE TABLE IF NOT EXISTS prosa_rebuilds (

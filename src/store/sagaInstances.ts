@@ -2,7 +2,7 @@
  * Saga instances (`prosa_saga_instances`: the live ones' snapshots and states) and the record of
  * finished ones (`prosa_saga_finished`, kept for a retention period).
  */
-import type { SqliteDatabase } from './database.js';
+import type { SqliteDatabase } from './sqlite.js';
 
 export const SAGA_INSTANCES_SCHEMA: readonly string[] = [
   `CREATE TABLE IF NOT EXISTS prosa_saga_instances (

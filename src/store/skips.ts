@@ -1,5 +1,5 @@
 /** Messages an operator told a worker to skip (`prosa skip`, `prosa_skips`); they are dead-lettered with this reason. */
-import type { SqliteDatabase } from './database.js';
+import type { SqliteDatabase } from './sqlite.js';
 
 export const SKIPS_SCHEMA: readonly string[] = [
   `CREATE TABLE IF NOT EXISTS prosa_skips (

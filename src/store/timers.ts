@@ -2,7 +2,7 @@
  * Saga timers (`prosa_timers`): XState does not persist delayed events, so a timeout is a row with
  * its due time, pending until it fires or is cancelled.
  */
-import type { SqliteDatabase } from './database.js';
+import type { SqliteDatabase } from './sqlite.js';
 
 export const TIMERS_SCHEMA: readonly string[] = [
   `CREATE TABLE IF NOT EXISTS prosa_timers (

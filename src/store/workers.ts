@@ -4,8 +4,8 @@
  */
 import { hostname } from 'node:os';
 import { ProsaError } from '../errors.js';
-import type { SqliteDatabase } from './database.js';
 import { pidAlive } from './liveness.js';
+import type { SqliteDatabase } from './sqlite.js';
 
 export const WORKERS_SCHEMA: readonly string[] = [
   `CREATE TABLE IF NOT EXISTS prosa_workers (

@@ -1,6 +1,6 @@
 /** The read model a run leaves: the projection's tables, its dead letters and its checkpoint. */
 import type { ProjectionDefinition, ProsaEvent } from '../../define/projection.js';
-import { quoteIdent, type SqliteDatabase } from '../../store/database.js';
+import { quoteIdent, type SqliteDatabase } from '../../store/sqlite.js';
 import type { ReplayResult } from '../replay.js';
 
 export interface TableSpec {
