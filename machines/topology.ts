@@ -1,8 +1,9 @@
 /**
- * The topology read model's entities (DESIGN 4) as pure XState machines: one actor per entity, fed
- * the CIM events that concern it in stream order. Each machine's context IS its table row (the
- * exact column names), and the states where no row may exist carry the tag `'no-row'`: an
- * `Updated`, `Removed`, `Severed` or `NetworkRemoved` for an id never defined leaves no row.
+ * The topology read model's entities (fold rules: docs/schema.md#fold-rules) as pure XState
+ * machines: one actor per entity, fed the CIM events that concern it in stream order. Each
+ * machine's context IS its table row (the exact column names), and the states where no row may
+ * exist carry the tag `'no-row'`: an `Updated`, `Removed`, `Severed` or `NetworkRemoved` for an id
+ * never defined leaves no row.
  *
  * Pure: no I/O, no clock, no randomness, no `after`; time is the envelope timestamp of the event.
  * Cheap: one `assign` per handled event, guards only where an event lists several entities.
@@ -120,7 +121,7 @@ export type PolicyRow = {
 };
 
 // ---------------------------------------------------------------------------------------------
-// Derivations (DESIGN 4)
+// Derivations
 // ---------------------------------------------------------------------------------------------
 
 /** "DualStack" with both CIDRs, "IPv4" or "IPv6" with one, "Unknown" with none (as the crate's view). */

@@ -1,7 +1,8 @@
 /**
- * The topology read model's SQLite schema (DESIGN 4): six tables whose columns are the topology
- * machines' contexts (machines/topology.ts), three views of what is active, and the indexes the
- * usual questions need ("what is connected to r1?", "which interfaces are on n1?").
+ * The topology read model's SQLite schema (docs/schema.md#topology-read-model): six tables whose
+ * columns are the topology machines' contexts (machines/topology.ts), three views of what is
+ * active, and the indexes the usual questions need ("what is connected to r1?", "which interfaces
+ * are on n1?").
  *
  * Each string is one migration, run once and in order. Append to change the schema; never edit
  * one that has shipped (bump the projection's version to rebuild instead).

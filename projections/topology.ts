@@ -1,8 +1,9 @@
-// topology: the infrastructure read model (DESIGN 4). It answers: which compute resources exist and
-// which are active (with their hostname, type, capabilities and why they were removed), which
-// interfaces sit on which resource and network, which networks and physical connections exist and
-// are active, and which software configurations and policies apply where. One actor per entity,
-// fed in stream order; its context is its row. Bad input goes to dlq.topology with the reason.
+// topology: the infrastructure read model (docs/schema.md#topology-read-model). It answers: which
+// compute resources exist and which are active (with their hostname, type, capabilities and why
+// they were removed), which interfaces sit on which resource and network, which networks and
+// physical connections exist and are active, and which software configurations and policies apply
+// where. One actor per entity, fed in stream order; its context is its row. Bad input goes to
+// dlq.topology with the reason.
 //
 // Tables: compute_resources, interfaces, networks, connections, software_configurations, policies.
 // Views:  active_compute_resources, active_networks, active_connections.
@@ -29,7 +30,7 @@ export default defineProjection<InfrastructureEvent, TopologyKind>({
   version: 1,
   source: { stream: 'INFRASTRUCTURE_EVENTS', subjects: ['infrastructure.>'] },
 
-  /** Validates envelope and payload (DESIGN 3.1, 3.2); `e.type` is the event type, `e.data` the variant. */
+  /** Validates envelope and payload (docs/wire-format.md); `e.type` is the event type, `e.data` the variant. */
   decode: decodeInfrastructureEvent,
 
   /** The entities an event concerns; one event may touch several. */

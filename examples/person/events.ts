@@ -1,6 +1,7 @@
 // The person domain's events (cim-domain-person) as they sit on the stream: the CIM StoredEvent
-// envelope (DESIGN 3.1) around one variant, `data: {"<EventType>": {...}}`, published on
-// `person.events.<person_id>.<event>` (the subject layout of the domain's NATS notes).
+// envelope (docs/wire-format.md#the-cim-envelope) around one variant,
+// `data: {"<EventType>": {...}}`, published on `person.events.<person_id>.<event>`
+// (cim-domain-person's subject layout).
 
 import { InvalidEventError, type RawEvent, type StoredEvent } from 'prosa';
 

@@ -1,7 +1,8 @@
 /**
- * The CIM crates' `StoredEvent` envelope (DESIGN 3.1): what every event message body is, compact
- * UTF-8 JSON. The envelope's ids and time are the append's, not the domain event's; those are
- * inside `data.<Variant>`. Never order or dedupe on `sequence`: the crates write 1 for every event.
+ * The CIM crates' `StoredEvent` envelope (docs/wire-format.md#the-cim-envelope): what every event
+ * message body is, compact UTF-8 JSON. The envelope's ids and time are the append's, not the domain
+ * event's; those are inside `data.<Variant>`. Never order or dedupe on `sequence`: the crates write
+ * 1 for every event.
  *
  * This is on the hot path (every consumed message goes through it), so the checks are hand-written,
  * allocate nothing on success and build their message only on failure.

@@ -348,7 +348,7 @@ function v2Error(where: string): InvalidEventError {
   return new InvalidEventError(
     `${where}: this is the crate's newer "v2" event shape (per-aggregate ComputeResourceEvent on ` +
       `infrastructure.compute.<aggregate uuid>.<event>, data {"aggregate_type": "compute_resource", "event": {...}}), ` +
-      `which prosa does not read yet; expected the InfrastructureEvent contract of DESIGN 3.2: ` +
+      `which prosa does not read yet; expected an infrastructure event as docs/wire-format.md describes it: ` +
       `event_type one of ${EXPECTED_TYPES}, data {"<event_type>": {...}}`,
   );
 }

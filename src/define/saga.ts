@@ -108,7 +108,10 @@ export interface SagaDefinition<
   readonly timeouts: { readonly [name in T]: string };
   /** Command type -> subject, e.g. `SeverConnection: 'commands.infrastructure.SeverConnection'`. */
   readonly commands: { readonly [type in C]: string };
-  /** What a command inherits from its event. @default the CIM domain ids inside `data` (DESIGN 3.1) */
+  /**
+   * What a command inherits from its event.
+   * @default the CIM domain ids inside `data` (docs/wire-format.md#commands)
+   */
   readonly trace?: (event: E) => Trace;
 }
 

@@ -1,5 +1,6 @@
 /**
- * The NATS connection: named, `noAsyncTraces` (NATS-NOTES 8), every authentication form of
+ * The NATS connection: named, `noAsyncTraces` (nats.js otherwise builds an Error per request for
+ * async stack context, a cost on every publish and fetch), every authentication form of
  * runtime.config.ts, a bounded first connect that fails with a message a person can act on, and
  * once connected, reconnects forever with capped exponential backoff and jitter.
  *

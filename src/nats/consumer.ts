@@ -1,13 +1,15 @@
 /**
  * A durable pull consumer that hands messages to a synchronous batch handler, in stream order, and
  * acks after the handler has committed. One in-order worker per consumer, so the consumer uses
- * AckPolicy.All and acks only the last message of each batch (NATS-NOTES 7: 1.3-1.4x).
+ * AckPolicy.All and acks only the last message of each batch: one ack per batch instead of one per
+ * message (see docs/operating.md#what-prosa-relies-on-in-nats).
  *
- * SQLite is the truth for positions (DESIGN 5): at every (re)start the durable is recreated at
- * `startSeq()` (the checkpoint + 1), whatever the server remembers. Batches flush on size, when the
- * consumer is caught up (`info.pending === 0`), or after `maxWaitMs`. `max_ack_pending` is set
- * explicitly (2.9.10's default of 1,000 would starve larger batches) and `ack_wait` well above a
- * batch's time, so nothing is redelivered while it is being worked on.
+ * SQLite is the truth for positions (docs/architecture.md#sqlite-is-the-truth-for-positions): at
+ * every (re)start the durable is recreated at `startSeq()` (the checkpoint + 1), whatever the
+ * server remembers. Batches flush on size, when the consumer is caught up (`info.pending === 0`),
+ * or after `maxWaitMs`. `max_ack_pending` is set explicitly (2.9.10's default of 1,000 would starve
+ * larger batches) and `ack_wait` well above a batch's time, so nothing is redelivered while it is
+ * being worked on.
  */
 import {
   AckPolicy,
@@ -82,7 +84,7 @@ const dots = new Int32Array(16);
  * Reads the stream sequence, delivery sequence and pending count from a JetStream ack subject,
  * `$JS.ACK.<stream>.<consumer>.<count>.<sseq>.<dseq>.<ts>.<pending>` or the form with a domain and
  * account hash before the stream (and a token after). It does what `JsMsg.info` does without the 11
- * strings and the object it allocates per message (~10% of a consumer's time).
+ * strings and the object it allocates per message, a cost every consumed message would pay.
  */
 export function readAckSubject(reply: string): Readonly<AckNumbers> {
   let n = 0;
@@ -121,9 +123,9 @@ function digits(s: string, dotBefore: number, end: number): number {
 }
 
 /**
- * What a batch keeps of a message until it is applied: held JsMsgs, with their decoded reply subjects
- * and delivery infos, outlived young-generation collections (in a saga run of ~2.7 s these took
- * 510 ms, and 270-360 ms with this instead).
+ * What a batch keeps of a message until it is applied: only the subject, sequence and body. Holding
+ * the JsMsgs, with their decoded reply subjects and delivery infos, would keep them alive past
+ * young-generation collections and make the garbage collector copy and promote them.
  */
 export function rawEventOf(msg: JsMsg, ack: Readonly<AckNumbers>): RawEvent {
   return { subject: internSubject(msg.subject), seq: ack.stream, data: msg.data };
@@ -206,7 +208,7 @@ export function createStreamConsumer(options: StreamConsumerOptions): StreamCons
       }
     } catch (e) {
       // Not acked: restart from the checkpoint. (A throwing consume() callback would stop the
-      // consumer silently, NATS-NOTES 4, so the error is carried to the loop instead.)
+      // consumer silently, so the error is carried to the loop instead.)
       restart(e instanceof Error ? e : new Error(String(e)));
     }
   };

@@ -1,8 +1,8 @@
 /**
- * The embedded default (DESIGN 6): with no NATS_URL, prosa runs a nats-server child with JetStream
- * on loopback, its store under `<dataDir>/nats`, and records `{url, pid, startedAt, ...}` in
- * `<dataDir>/nats.json` while it runs, so `prosa status` and `prosa doctor` in another terminal
- * find it ({@link findEmbeddedUrl}).
+ * The embedded default (docs/operating.md#the-embedded-server): with no NATS_URL, prosa runs a
+ * nats-server child with JetStream on loopback, its store under `<dataDir>/nats`, and records
+ * `{url, pid, startedAt, ...}` in `<dataDir>/nats.json` while it runs, so `prosa status` and
+ * `prosa doctor` in another terminal find it ({@link findEmbeddedUrl}).
  *
  * Lifecycle:
  * - The child runs in its own process group, so a Ctrl-C at the terminal reaches only prosa, which

@@ -1,5 +1,6 @@
 /**
- * Streams from runtime.config.ts (DESIGN 3.2 and 5). Each is `managed` or `external`:
+ * Streams from runtime.config.ts (docs/architecture.md#streams-owned-by-others-are-left-alone).
+ * Each is `managed` or `external`:
  *
  * - `managed` (DLQ, COMMANDS by default): created when absent, updated in place when the config
  *   changes. A change JetStream cannot make in place (storage type, retention) fails with

@@ -1,8 +1,8 @@
 /**
- * Event store appends (src/eventStore/eventStore.ts, DESIGN 8): how many events per second prosa stores with
- * the server checking every append's expected version, against the seed's 167 events/s (its
- * stress test: 10,000 events written one by one in 59.79 s) and against a no-check ceiling on the
- * same stream.
+ * Event store appends (src/eventStore/eventStore.ts, docs/wire-format.md#event-store-appends): how
+ * many events per second prosa stores with the server checking every append's expected version,
+ * against the seed's 167 events/s (its stress test: 10,000 events written one by one in 59.79 s)
+ * and against a no-check ceiling on the same stream.
  *
  * Scenarios, each run `--repeat` times (default 3; the median counts), after a warm-up:
  *   awaited     2,000 single-event appends to one aggregate, each awaited, each with its expected version
@@ -17,7 +17,7 @@
  *        (or with the others: npm run bench -- --only eventStore)
  * Needs: nats-server (Debian's /usr/sbin/nats-server 2.9.10 here, or NATS_SERVER_BIN); it starts its
  *        own server on an ephemeral port with a temporary store and removes it afterwards. The
- *        connection uses `noAsyncTraces: true` (NATS-NOTES 8).
+ *        connection uses `noAsyncTraces: true`.
  * Prints a table, or with --json one JSON object. These machines are noisy: compare ratios within a run.
  * `run({ json })` returns the figures and prints the table itself only when `json` is false.
  */

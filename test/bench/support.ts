@@ -2,7 +2,7 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { RawEvent } from '../../src/define/projection.js';
 
-/** Publishes messages with a bounded window of acks in flight (NATS-NOTES 8: connect with noAsyncTraces). */
+/** Publishes messages with a bounded window of acks in flight (connect with noAsyncTraces). */
 export async function publishAll(
   js: JetStreamClient,
   messages: readonly Pick<RawEvent, 'subject' | 'data'>[],

@@ -17,7 +17,7 @@ describe('demo publisher on a real nats-server', () => {
   let server: TestNatsServer;
   let nc: NatsConnection;
 
-  /** The stream as the CIM crate creates it (get-or-create, DESIGN 3.2). */
+  /** The stream as the CIM crate creates it, get-or-create (docs/wire-format.md#stream-infrastructure_events). */
   const createCrateStream = async () => {
     const jsm = await jetstreamManager(nc);
     await jsm.streams.add({

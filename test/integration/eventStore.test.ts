@@ -1,7 +1,8 @@
 /**
- * The event store (DESIGN 8) on a real nats-server: the seed's 18-test JetStream suite
- * (seeds/001), ported, plus what the seed got wrong (leaked consumers, interleavable batches).
- * One server per file, one random stream per file (one more for the tests that need their own).
+ * The event store (docs/wire-format.md#event-store-appends) on a real nats-server: the seed's
+ * 18-test JetStream suite (seeds/001), ported, plus what the seed got wrong (leaked consumers,
+ * interleavable batches). One server per file, one random stream per file (one more for the tests
+ * that need their own).
  */
 import { createServer } from 'node:net';
 import { type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';

@@ -88,7 +88,7 @@ const SYSTEMS = ['x86_64-linux', 'aarch64-linux'];
  * every key is created first (registration, definition, connection, ...), then keys are picked at
  * random and given a plausible next event (updates, removals and re-registrations of resources,
  * severed and re-made connections, network removal and redefinition, topologies, new software
- * versions, policy changes). Bodies are ~400-700 bytes, like the figures in NATS-NOTES.md.
+ * versions, policy changes). Bodies are ~400-700 bytes, like the crates' events.
  *
  * @example seedInfrastructureEvents(200_000, { keys: 10_000, seed: 7 }) // RawEvent[] with seq 1..200000
  */

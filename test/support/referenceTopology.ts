@@ -1,8 +1,8 @@
 /**
- * The plain reference for the topology read model (STYLE 16): one loop over decoded events that
- * builds the six tables of DESIGN 4 as rows keyed by id, written from DESIGN 4's fold rules alone
- * (no XState, nothing shared with machines/topology.ts). Properties compare the machines, and the
- * engine, against it: `expect(readTopology(db)).toEqual(referenceTopology(events))`.
+ * The plain reference for the topology read model: one loop over decoded events that builds the six
+ * tables of docs/schema.md#topology-read-model as rows keyed by id, written from its fold rules
+ * alone (no XState, nothing shared with machines/topology.ts). Properties compare the machines, and
+ * the engine, against it: `expect(readTopology(db)).toEqual(referenceTopology(events))`.
  *
  * Rows hold what the SQLite tables hold: is_active 0/1, timestamps as text, and the JSON columns
  * (metadata, addresses, configuration, dependencies, rules) as their parsed values.
@@ -114,7 +114,7 @@ const stored = <T>(v: T): T => JSON.parse(JSON.stringify(v ?? null)) as T;
 
 const NETWORK_TYPES = ['Unknown', 'IPv4', 'IPv6', 'DualStack'] as const;
 
-/** The single-pass fold of DESIGN 4, in stream order. */
+/** The single-pass fold of docs/schema.md#fold-rules, in stream order. */
 export function referenceTopology(events: Iterable<InfrastructureEvent>): TopologyTables {
   const t = emptyTopology();
 

@@ -48,7 +48,7 @@ describe('demo scenario', () => {
     const events = scenario(2_000);
     const decoded = decodeAll(events);
 
-    it('decodes every one under DESIGN 3.2, on its type’s subject, in the crates’ envelope', () => {
+    it('decodes every one under the infrastructure event contract, on its type’s subject, in the crates’ envelope', () => {
       const aggregate = decoded[0]?.aggregate_id;
       decoded.forEach((e, i) => {
         const raw = events[i] as DemoEvent;

@@ -1,5 +1,5 @@
-// Pins down how a live actor's effect actions come out before the saga engine depends on it
-// (STYLE "open point"): actions queued by enqueueActions, and exit actions when a final state is entered.
+// Pins down how a live actor's effect actions come out before the saga engine depends on it:
+// actions queued by enqueueActions, and exit actions when a final state is entered.
 
 import { describe, expect, it } from 'vitest';
 import { createActor, enqueueActions, setup } from 'xstate';
