@@ -1,5 +1,5 @@
 /**
- * What `prosa topology` shows: the topology read model (DESIGN 4) summed up from SQLite, and drawn
+ * What `prosa topology` shows: the topology read model (docs/schema.md#topology-read-model) summed up from SQLite, and drawn
  * as a table, JSON, a Mermaid graph or a Graphviz graph.
  *
  * The view is read in one SQLite read transaction (a consistent snapshot while the worker writes):
