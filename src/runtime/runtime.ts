@@ -1,35 +1,33 @@
 /**
  * createRuntime: everything `prosa run` does, as an object a program or a test can hold: connect
  * (or start the embedded server), apply the streams, open SQLite, run every projection and saga,
- * answer control commands (pause, resume, rebuild), rebuild a projection whose version changed
+ * answer control commands (pause, resume, retry), rebuild a projection whose version changed
  * (blue/green), report status, and drain on request.
  */
-import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
-import type { NatsConnection, Subscription } from '@nats-io/transport-node';
+import type { Subscription } from '@nats-io/transport-node';
 import { type ProsaConfigInput, type ResolvedConfig, resolveConfig } from '../config/config.js';
 import type { ProjectionDefinition, ProsaEvent } from '../define/projection.js';
 import type { SagaDefinition } from '../define/saga.js';
 import { ProsaError } from '../errors.js';
 import { createLogger, type Logger } from '../logger.js';
-import { connectNats } from '../nats/connection.js';
-import { decodeMessages, serveControl } from '../nats/control.js';
-import { type EmbeddedServer, startEmbeddedServer } from '../nats/embeddedServer.js';
+import { serveControl } from '../nats/control.js';
 import { applyStreams } from '../nats/streams.js';
-import { collectStatus, type LiveWorkerInfo, lastSeqOnSubjects, type RuntimeStatus } from '../ops/status.js';
+import { collectStatus, type LiveWorkerInfo, type RuntimeStatus } from '../ops/status.js';
 import { type Health, type HttpServer, startHttpServer } from '../serve/httpServer.js';
 import { createMetrics, type Metrics } from '../serve/metrics.js';
 import { readCheckpoint } from '../store/checkpoints.js';
 import { openDatabase, type SqliteDatabase } from '../store/database.js';
 import { claimWorkers, releaseWorkers, type WorkerState } from '../store/workers.js';
+import { type Clock, systemClock } from '../time/clock.js';
+import { waitCaughtUp } from './caughtUp.js';
+import { createControlHandler } from './controlHandler.js';
+import { type NatsLink, type OpenedNats, openNats } from './natsLink.js';
 import { createProjectionWorker } from './projectionWorker.js';
 import { type RebuildProgress, type RebuildResult, rebuildProjection } from './rebuild.js';
 import { createSagaWorker } from './sagaWorker.js';
+import { createVersionRebuilds, type VersionRebuilds } from './versionRebuilds.js';
 import type { Worker } from './worker.js';
 
-/** Where time comes from; tests inject a virtual one. */
-export interface Clock {
-  now(): number;
-}
 
 export interface RuntimeOptions {
   /** @default a pino logger at the config's level */
@@ -83,87 +81,242 @@ export interface Runtime {
   readonly http: HttpServer | undefined;
 }
 
-export function createRuntime(
-  config: ResolvedConfig | ProsaConfigInput,
-  options: RuntimeOptions = {},
-): Runtime {
-  const resolved: ResolvedConfig =
-    'sqlitePath' in config ? (config as ResolvedConfig) : resolveConfig(config);
-  const log = options.log ?? createLogger({ level: resolved.logLevel });
-  const clock = options.clock ?? { now: Date.now };
-  const now = () => clock.now();
-  let embedded: EmbeddedServer | undefined;
-  let nc: NatsConnection | undefined;
-  let jsm: JetStreamManager | undefined;
-  let js: JetStreamClient | undefined;
-  let db: SqliteDatabase | undefined;
-  let url: string | undefined;
-  let control: Subscription | undefined;
-  const workers = new Map<string, Worker>();
-  /** Projections being rebuilt before their worker starts (version changed), with their progress. */
-  const rebuilding = new Map<string, RebuildProgress | undefined>();
-  const rebuildTasks: Promise<unknown>[] = [];
-  let draining: Promise<void> | undefined;
-  let stopping = false;
-  const metrics = options.metrics ?? createMetrics({ now });
-  let http: HttpServer | undefined;
-  let running = false;
-  /** NATS connection state, from the connection's status events (for health). */
-  let nats: Health = { ok: false, reason: 'not connected to NATS yet' };
+/** What the runtime has once started: the workers' shared handles. */
+interface Started {
+  readonly link: NatsLink;
+  readonly db: SqliteDatabase;
+}
 
-  const workerNamed = (name: string): Worker => {
-    const w = workers.get(name);
+type RebuildRequest = { onProgress?: (p: RebuildProgress) => void; reason?: string };
+
+class RuntimeImpl implements Runtime {
+  readonly config: ResolvedConfig;
+  readonly metrics: Metrics;
+  http: HttpServer | undefined;
+  private readonly log: Logger;
+  private readonly clock: Clock;
+  private readonly now: () => number;
+  private readonly opened: OpenedNats = {};
+  private db: SqliteDatabase | undefined;
+  private control: Subscription | undefined;
+  private readonly workers = new Map<string, Worker>();
+  private readonly versionRebuilds: VersionRebuilds;
+  private draining: Promise<void> | undefined;
+  private running = false;
+
+  constructor(config: ResolvedConfig, options: RuntimeOptions) {
+    this.config = config;
+    this.log = options.log ?? createLogger({ level: config.logLevel });
+    this.clock = options.clock ?? systemClock;
+    const clock = this.clock;
+    this.now = () => clock.now();
+    this.metrics = options.metrics ?? createMetrics({ now: this.now });
+    this.versionRebuilds = createVersionRebuilds({
+      rebuild: (name, o) => this.rebuild(name, o),
+      swappedIn: async (definition) => {
+        const w = this.projectionWorker(definition);
+        this.workers.set(definition.name, w);
+        await w.start();
+      },
+      stopping: () => this.draining !== undefined,
+      log: this.log,
+      clock,
+    });
+    // The methods work unbound too (`process.once('SIGTERM', runtime.drain)`), as the plain object did.
+    for (const m of [
+      'start',
+      'drain',
+      'close',
+      'status',
+      'caughtUp',
+      'rebuild',
+      'rebuilds',
+      'pause',
+      'resume',
+      'health',
+    ] as const)
+      (this as Record<string, unknown>)[m] = (this[m] as (...a: unknown[]) => unknown).bind(this);
+  }
+
+  get url(): string | undefined {
+    return this.opened.url;
+  }
+
+  private configuredNames(): string[] {
+    return [...this.config.projections, ...this.config.sagas].map((d) => d.name);
+  }
+
+  private workerNamed(name: string): Worker {
+    const w = this.workers.get(name);
     if (!w) {
-      const known = [...resolved.projections, ...resolved.sagas].map((d) => d.name);
       throw new ProsaError(
         'PROSA_NOT_FOUND',
-        `no projection or saga named "${name}" runs here (configured: ${known.join(', ') || 'none'})`,
+        `no projection or saga named "${name}" runs here (configured: ${this.configuredNames().join(', ') || 'none'})`,
       );
     }
     return w;
-  };
+  }
 
-  const started = () => {
-    if (!db || !js || !jsm)
+  private started(): Started {
+    if (!this.db || !this.opened.link)
       throw new ProsaError('PROSA_NATS_UNREACHABLE', 'the runtime is not started: call start() first');
-    return { db, js, jsm };
-  };
+    return { link: this.opened.link, db: this.db };
+  }
 
-  function projectionWorker(definition: ProjectionDefinition<ProsaEvent, string>): Worker {
-    const s = started();
-    return createProjectionWorker({
-      definition,
-      options: optionsOf(definition.name),
-      ...s,
-      log,
-      now,
-      metrics,
+  /** What every worker is built with. */
+  private workerContext(name: string) {
+    const { link, db } = this.started();
+    const options = this.config.workers[name] as ResolvedConfig['workers'][string];
+    return { options, db, js: link.js, jsm: link.jsm, log: this.log, now: this.now, metrics: this.metrics };
+  }
+
+  private projectionWorker(definition: ProjectionDefinition<ProsaEvent, string>): Worker {
+    return createProjectionWorker({ definition, ...this.workerContext(definition.name) });
+  }
+
+  private sagaWorker(definition: SagaDefinition<ProsaEvent, string, string>): Worker {
+    return createSagaWorker({ definition, ...this.workerContext(definition.name) });
+  }
+
+  /** Every configured worker, or a version rebuild for a projection whose model is of another version. */
+  private createWorkers(db: SqliteDatabase): void {
+    claimWorkers(db, this.configuredNames(), this.now);
+    for (const definition of this.config.projections) {
+      const stored = readCheckpoint(db, definition.name);
+      if (stored && stored.version !== (definition.version ?? 1))
+        this.versionRebuilds.start(definition, stored.version);
+      else this.workers.set(definition.name, this.projectionWorker(definition));
+    }
+    for (const definition of this.config.sagas) {
+      const saga = definition as SagaDefinition<ProsaEvent, string, string>;
+      this.workers.set(saga.name, this.sagaWorker(saga));
+    }
+  }
+
+  async start(): Promise<void> {
+    const { config, log } = this;
+    try {
+      // First, so a port in use fails the start before anything else is started.
+      if (config.http.enabled) {
+        this.http = await startHttpServer({
+          host: config.http.host,
+          port: config.http.port,
+          metrics: this.metrics,
+          status: () => this.status(),
+          health: () => this.health(),
+          log,
+        });
+        log.info({ url: this.http.url }, 'serving /healthz and /metrics');
+      }
+      const link = await openNats(config, log, this.opened);
+      await applyStreams(link.jsm, config.streams, log);
+      this.db = openDatabase(config.sqlitePath);
+      this.createWorkers(this.db);
+      this.control = serveControl(
+        link.nc,
+        () => [...this.workers.keys(), ...this.versionRebuilds.progress.keys()],
+        createControlHandler({ workerNamed: (n) => this.workerNamed(n), find: (n) => this.workers.get(n) }),
+        log,
+      );
+      await Promise.all([...this.workers.values()].map((w) => w.start()));
+      this.running = true;
+      log.info(
+        {
+          projections: config.projections.map((p) => p.name),
+          sagas: config.sagas.map((s) => s.name),
+          sqlite: config.sqlitePath,
+        },
+        'running',
+      );
+    } catch (e) {
+      await this.drain();
+      throw e;
+    }
+  }
+
+  drain(): Promise<void> {
+    this.draining ??= (async () => {
+      const { opened, db } = this;
+      this.control?.unsubscribe();
+      await Promise.allSettled([...this.workers.values()].map((w) => w.stop()));
+      await Promise.allSettled(this.versionRebuilds.tasks);
+      if (db?.open) releaseWorkers(db, this.configuredNames());
+      if (opened.link) await opened.link.close();
+      // Metrics stay scrapeable while the workers drain; /healthz has said 503 'draining' since the start.
+      await this.http?.close();
+      db?.close();
+      if (!opened.link) await opened.embedded?.stop();
+      this.log.info('stopped');
+    })();
+    return this.draining;
+  }
+
+  close(): Promise<void> {
+    return this.drain();
+  }
+
+  status(): Promise<RuntimeStatus> {
+    const { db, opened } = this;
+    return collectStatus({
+      config: this.config,
+      db,
+      jsm: opened.link?.jsm,
+      live: this.liveWorkers(),
+      now: this.now,
     });
   }
-  const workerNames = () => [...resolved.projections, ...resolved.sagas].map((d) => d.name);
-  const optionsOf = (name: string) => resolved.workers[name] as ResolvedConfig['workers'][string];
 
-  async function rebuild(
-    name: string,
-    o: { onProgress?: (p: RebuildProgress) => void; reason?: string } = {},
-  ): Promise<RebuildResult> {
-    const s = started();
-    const definition = resolved.projections.find((p) => p.name === name);
-    if (!definition) {
-      throw new ProsaError(
-        'PROSA_NOT_FOUND',
-        `no projection named "${name}" (configured: ${resolved.projections.map((p) => p.name).join(', ') || 'none'})`,
-      );
+  /** What this process knows of its workers beyond SQLite: live counts, and rebuilds under way. */
+  private liveWorkers(): Map<string, LiveWorkerInfo> {
+    const live = new Map<string, LiveWorkerInfo>();
+    for (const w of this.workers.values()) {
+      const info: LiveWorkerInfo = {
+        checkpoint: w.checkpoint,
+        liveActors: w.liveActors,
+        state: w.state,
+        eventsPerSecond: w.eventsPerSecond,
+      };
+      if (w.detail) info.detail = w.detail;
+      live.set(w.name, info);
     }
-    const live = workers.get(name);
+    for (const [name, p] of this.versionRebuilds.progress) {
+      live.set(name, {
+        checkpoint: (this.db && readCheckpoint(this.db, name)?.seq) || 0,
+        liveActors: 0,
+        state: 'rebuilding',
+        eventsPerSecond: p?.eventsPerSecond ?? 0,
+        detail: p ? `rebuilding: ${p.phase}, ${p.checkpoint} of ${p.target}` : 'rebuilding: starting',
+      });
+    }
+    return live;
+  }
+
+  caughtUp({ timeoutMs = 60_000 }: { timeoutMs?: number } = {}): Promise<void> {
+    return waitCaughtUp({
+      jsm: this.started().link.jsm,
+      workers: [...this.workers.values()],
+      rebuilds: this.versionRebuilds.tasks,
+      timeoutMs,
+      clock: this.clock,
+    });
+  }
+
+  rebuild(name: string, o: RebuildRequest = {}): Promise<RebuildResult> {
+    const { link, db } = this.started();
+    const definition = this.config.projections.find((p) => p.name === name);
+    if (!definition) {
+      const configured = this.config.projections.map((p) => p.name).join(', ') || 'none';
+      throw new ProsaError('PROSA_NOT_FOUND', `no projection named "${name}" (configured: ${configured})`);
+    }
+    const live = this.workers.get(name);
     return rebuildProjection({
       definition,
-      db: s.db,
-      sqlitePath: resolved.sqlitePath,
-      js: s.js,
-      jsm: s.jsm,
-      log,
-      now,
+      db,
+      sqlitePath: this.config.sqlitePath,
+      js: link.js,
+      jsm: link.jsm,
+      log: this.log,
+      now: this.now,
       reason: o.reason ?? 'requested',
       ...(o.onProgress ? { onProgress: o.onProgress } : {}),
       ...(live
@@ -175,239 +328,35 @@ export function createRuntime(
     });
   }
 
-  /** A projection whose definition version differs from the one its model was built with: blue/green. */
-  function startVersionRebuild(definition: ProjectionDefinition<ProsaEvent, string>, from: number): void {
-    const to = definition.version ?? 1;
-    const reason = `version ${from} -> ${to}`;
-    log.warn(
-      { projection: definition.name, from, to },
-      `projection ${definition.name} changed version (${reason}): rebuilding it beside the live model, which keeps serving reads until the new one is swapped in`,
-    );
-    rebuilding.set(definition.name, undefined);
-    let lastLog = 0;
-    const task = rebuild(definition.name, {
-      reason,
-      onProgress: (p) => {
-        rebuilding.set(definition.name, p);
-        if (now() - lastLog > 5_000) {
-          lastLog = now();
-          log.info({ projection: definition.name, ...p }, 'rebuild progress');
-        }
-      },
-    }).then(
-      async () => {
-        rebuilding.delete(definition.name);
-        if (stopping) return;
-        const w = projectionWorker(definition);
-        workers.set(definition.name, w);
-        await w.start();
-      },
-      (e: unknown) => {
-        rebuilding.delete(definition.name);
-        log.error(
-          { err: e, projection: definition.name },
-          'version rebuild failed; the old model keeps serving, the projection is not running (restart to retry)',
-        );
-      },
-    );
-    rebuildTasks.push(task);
+  async rebuilds(): Promise<void> {
+    await Promise.allSettled(this.versionRebuilds.tasks);
   }
 
-  async function drain(): Promise<void> {
-    stopping = true;
-    draining ??= (async () => {
-      control?.unsubscribe();
-      await Promise.allSettled([...workers.values()].map((w) => w.stop()));
-      await Promise.allSettled(rebuildTasks);
-      if (db?.open) releaseWorkers(db, workerNames());
-      try {
-        await nc?.drain();
-      } catch {
-        await nc?.close().catch(() => {});
-      }
-      // Metrics stay scrapeable while the workers drain; /healthz has said 503 'draining' since the start.
-      await http?.close();
-      db?.close();
-      await embedded?.stop();
-      log.info('stopped');
-    })();
-    return draining;
+  pause(name: string, reason = 'paused by an operator'): Promise<void> {
+    return this.workerNamed(name).pause({ reason });
   }
 
-  const runtime: Runtime = {
-    config: resolved,
-    metrics,
-    get http() {
-      return http;
-    },
-    get url() {
-      return url;
-    },
-    async start() {
-      try {
-        // First, so a port in use fails the start before anything else is started.
-        if (resolved.http.enabled) {
-          http = await startHttpServer({
-            host: resolved.http.host,
-            port: resolved.http.port,
-            metrics,
-            status: () => runtime.status(),
-            health: () => runtime.health(),
-            log,
-          });
-          log.info({ url: http.url }, 'serving /healthz and /metrics');
-        }
-        let target = resolved.nats.url;
-        if (!target) {
-          embedded = await startEmbeddedServer({ dataDir: resolved.dataDir, log });
-          target = embedded.url;
-          log.info(
-            { url: target, dataDir: resolved.dataDir },
-            'embedded nats-server started (set NATS_URL to use your own)',
-          );
-        }
-        url = target;
-        const connection = await connectNats({ ...resolved.nats, url: target }, log);
-        nc = connection;
-        nats = { ok: true };
-        void (async () => {
-          for await (const s of connection.status()) {
-            if (s.type === 'disconnect')
-              nats = { ok: false, reason: `NATS disconnected from ${s.server}; reconnecting` };
-            else if (s.type === 'reconnect') nats = { ok: true };
-            else if (s.type === 'close') nats = { ok: false, reason: 'NATS connection closed' };
-          }
-        })();
-        jsm = await jetstreamManager(nc);
-        js = jetstream(nc);
-        await applyStreams(jsm, resolved.streams, log);
-        db = openDatabase(resolved.sqlitePath);
-        const database = db;
-        claimWorkers(database, workerNames(), now);
-        for (const definition of resolved.projections) {
-          const stored = readCheckpoint(database, definition.name);
-          if (stored && stored.version !== (definition.version ?? 1))
-            startVersionRebuild(definition, stored.version);
-          else workers.set(definition.name, projectionWorker(definition));
-        }
-        for (const definition of resolved.sagas) {
-          const s = started();
-          workers.set(
-            definition.name,
-            createSagaWorker({
-              definition: definition as SagaDefinition<ProsaEvent, string, string>,
-              options: optionsOf(definition.name),
-              ...s,
-              log,
-              now,
-              metrics,
-            }),
-          );
-        }
-        control = serveControl(
-          nc,
-          () => [...workers.keys(), ...rebuilding.keys()],
-          async (name, command, body) => {
-            switch (command) {
-              case 'ping':
-                return {
-                  pid: process.pid,
-                  checkpoint: workers.get(name)?.checkpoint ?? null,
-                  state: workers.get(name)?.state ?? 'rebuilding',
-                };
-              case 'pause':
-                await workerNamed(name).pause({
-                  reason: String(body.reason ?? 'paused by an operator'),
-                  ...(typeof body.byPid === 'number' ? { byPid: body.byPid } : {}),
-                });
-                return { checkpoint: workerNamed(name).checkpoint };
-              case 'retry':
-                return workerNamed(name).retry(decodeMessages(body));
-              case 'resume':
-                await workerNamed(name).resume();
-                return { checkpoint: workerNamed(name).checkpoint };
-              default:
-                throw new Error(`unknown command ${command}`);
-            }
-          },
-          log,
-        );
-        await Promise.all([...workers.values()].map((w) => w.start()));
-        running = true;
-        log.info(
-          {
-            projections: resolved.projections.map((p) => p.name),
-            sagas: resolved.sagas.map((s) => s.name),
-            sqlite: resolved.sqlitePath,
-          },
-          'running',
-        );
-      } catch (e) {
-        await drain();
-        throw e;
-      }
-    },
-    drain,
-    close: drain,
-    async status() {
-      const live = new Map<string, LiveWorkerInfo>();
-      for (const w of workers.values()) {
-        const info: LiveWorkerInfo = {
-          checkpoint: w.checkpoint,
-          liveActors: w.liveActors,
-          state: w.state,
-          eventsPerSecond: w.eventsPerSecond,
-        };
-        if (w.detail) info.detail = w.detail;
-        live.set(w.name, info);
-      }
-      for (const [name, p] of rebuilding) {
-        const info: LiveWorkerInfo = {
-          checkpoint: (db && readCheckpoint(db, name)?.seq) || 0,
-          liveActors: 0,
-          state: 'rebuilding',
-          eventsPerSecond: p?.eventsPerSecond ?? 0,
-          detail: p ? `rebuilding: ${p.phase}, ${p.checkpoint} of ${p.target}` : 'rebuilding: starting',
-        };
-        live.set(name, info);
-      }
-      return collectStatus({ config: resolved, db, jsm, live, now });
-    },
-    async caughtUp({ timeoutMs = 60_000 } = {}) {
-      const m = started().jsm;
-      const deadline = Date.now() + timeoutMs;
-      if (rebuildTasks.length > 0) {
-        await Promise.race([Promise.allSettled(rebuildTasks), new Promise((r) => setTimeout(r, timeoutMs))]);
-      }
-      const list = [...workers.values()];
-      const targets = await Promise.all(
-        list.map(async (w) => [w, await lastSeqOnSubjects(m, w.stream, w.subjects)] as const),
-      );
-      const results = await Promise.allSettled(
-        targets.map(([w, seq]) => w.waitFor(seq, Math.max(1, deadline - Date.now()))),
-      );
-      const laggards = results.flatMap((r, i) => {
-        const [w, seq] = targets[i] as (typeof targets)[number];
-        return r.status === 'rejected' ? [`${w.name} (at ${w.checkpoint} of ${seq})`] : [];
-      });
-      if (laggards.length > 0)
-        throw new ProsaError('PROSA_TIMEOUT', `not caught up after ${timeoutMs} ms: ${laggards.join(', ')}`);
-    },
-    rebuild,
-    async rebuilds() {
-      await Promise.allSettled(rebuildTasks);
-    },
-    pause: (name, reason = 'paused by an operator') => workerNamed(name).pause({ reason }),
-    resume: (name) => workerNamed(name).resume(),
-    health() {
-      if (draining) return { ok: false, reason: 'draining' };
-      if (!running) return { ok: false, reason: 'starting' };
-      if (!nats.ok) return nats;
-      const reasons = [...workers.values()]
-        .filter((w) => !HEALTHY_STATES.has(w.state))
-        .map((w) => `${w.kind} ${w.name} is ${w.state}${w.detail ? `: ${w.detail}` : ''}`);
-      return reasons.length === 0 ? { ok: true } : { ok: false, reason: reasons.join('; ') };
-    },
-  };
-  return runtime;
+  resume(name: string): Promise<void> {
+    return this.workerNamed(name).resume();
+  }
+
+  health(): Health {
+    if (this.draining) return { ok: false, reason: 'draining' };
+    if (!this.running || !this.opened.link) return { ok: false, reason: 'starting' };
+    const nats = this.opened.link.health();
+    if (!nats.ok) return nats;
+    const reasons = [...this.workers.values()]
+      .filter((w) => !HEALTHY_STATES.has(w.state))
+      .map((w) => `${w.kind} ${w.name} is ${w.state}${w.detail ? `: ${w.detail}` : ''}`);
+    return reasons.length === 0 ? { ok: true } : { ok: false, reason: reasons.join('; ') };
+  }
+}
+
+export function createRuntime(
+  config: ResolvedConfig | ProsaConfigInput,
+  options: RuntimeOptions = {},
+): Runtime {
+  const resolved: ResolvedConfig =
+    'sqlitePath' in config ? (config as ResolvedConfig) : resolveConfig(config);
+  return new RuntimeImpl(resolved, options);
 }

@@ -1,0 +1,42 @@
+/**
+ * What a running process answers on the control subject (src/nats/control.ts): the same calls the
+ * runtime exposes, for the workers that run here. `prosa pause|resume|dlq retry` from any terminal
+ * end up in these calls.
+ */
+import { type ControlHandler, decodeMessages } from '../nats/control.js';
+import type { Worker } from './worker.js';
+
+export interface ControlTarget {
+  /** A worker that runs here, or a typed error naming the configured ones. */
+  workerNamed(name: string): Worker;
+  /** A worker that runs here, if any (a projection being rebuilt before its start has none). */
+  find(name: string): Worker | undefined;
+}
+
+export function createControlHandler(target: ControlTarget): ControlHandler {
+  return async (name, command, body) => {
+    switch (command) {
+      case 'ping': {
+        const w = target.find(name);
+        return { pid: process.pid, checkpoint: w?.checkpoint ?? null, state: w?.state ?? 'rebuilding' };
+      }
+      case 'pause': {
+        const w = target.workerNamed(name);
+        await w.pause({
+          reason: String(body.reason ?? 'paused by an operator'),
+          ...(typeof body.byPid === 'number' ? { byPid: body.byPid } : {}),
+        });
+        return { checkpoint: w.checkpoint };
+      }
+      case 'retry':
+        return target.workerNamed(name).retry(decodeMessages(body));
+      case 'resume': {
+        const w = target.workerNamed(name);
+        await w.resume();
+        return { checkpoint: w.checkpoint };
+      }
+      default:
+        throw new Error(`unknown command ${command}`);
+    }
+  };
+}
