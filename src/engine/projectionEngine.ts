@@ -12,6 +12,7 @@
  * marked, and the batch runs again without it; so a bad event never leaves half-applied state.
  */
 import type { AnyMachineSnapshot } from 'xstate';
+import { defaults } from '../defaults.js';
 import type {
   EntityDefinition,
   ProjectionDefinition,
@@ -124,7 +125,7 @@ class ProjectionEngineImpl implements ProjectionEngine {
     options: ProjectionEngineOptions,
   ) {
     this.name = definition.name;
-    const onError = options.onError ?? 'dead-letter';
+    const onError = options.onError ?? defaults.worker.onError;
     this.policy = options.policy ?? { verdict: () => onError };
     this.stream = options.stream ?? definition.source.stream;
     this.now = options.now ?? Date.now;
@@ -143,7 +144,7 @@ class ProjectionEngineImpl implements ProjectionEngine {
 
     this.host = createActorHost({
       machines,
-      maxActors: options.maxActors ?? 10_000,
+      maxActors: options.maxActors ?? defaults.worker.maxActors,
       load: (kind, id, slot) => {
         // Passivated earlier in this batch: its uncommitted state comes back into the live actor. The
         // write stays pending (an event the actor then ignores leaves it clean, not committed).

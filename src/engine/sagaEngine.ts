@@ -14,6 +14,7 @@
  */
 import { v5 as uuidv5 } from 'uuid';
 import type { AnyMachineSnapshot } from 'xstate';
+import { defaults } from '../defaults.js';
 import type { ProsaEvent, RawEvent } from '../define/projection.js';
 import {
   cimTrace,
@@ -176,10 +177,10 @@ class SagaEngineImpl implements SagaEngine {
   ) {
     this.name = definition.name;
     this.now = options.now ?? Date.now;
-    const onError = options.onError ?? 'dead-letter';
+    const onError = options.onError ?? defaults.worker.onError;
     this.policy = options.policy ?? { verdict: () => onError };
     this.stream = options.stream ?? definition.source.stream;
-    this.retentionMs = options.finishedRetentionMs ?? 7 * 86_400_000;
+    this.retentionMs = options.finishedRetentionMs ?? defaults.worker.finishedRetentionMs;
     this.consumes = subjectMatcher(definition.source.subjects);
     this.trace = definition.trace ?? cimTrace;
     for (const [name, text] of Object.entries(definition.timeouts)) {
@@ -243,7 +244,7 @@ class SagaEngineImpl implements SagaEngine {
 
     this.host = createActorHost({
       machines: { [KIND]: definition.machine },
-      maxActors: options.maxActors ?? 10_000,
+      maxActors: options.maxActors ?? defaults.worker.maxActors,
       load: (_kind, id, slot) => {
         const pending = this.pending.get(slot);
         if (pending) {
