@@ -39,7 +39,8 @@ import {
   serializeSnapshot,
 } from './actorHost.js';
 import {
-  ApplyFailure,
+  APPLIED,
+  type ApplyMessage,
   applyBatchWith,
   attemptBatch,
   attemptOutOfOrder,
@@ -47,6 +48,8 @@ import {
   type BatchResult,
   type DeadLetter,
   errorText,
+  failed,
+  rejected,
 } from './batchLoop.js';
 import type { OutOfOrderOutcome } from './projectionEngine.js';
 
@@ -334,14 +337,11 @@ class SagaEngineImpl implements SagaEngine {
     };
   }
 
-  /** Sends one event to one instance and files its effects; a failure undoes nothing yet (the caller does). */
-  private deliver(
-    id: string,
-    event: ProsaEvent,
-    cause: string,
-    trace: Trace,
-    failKey: number | string,
-  ): ApplyFailure | undefined {
+  /**
+   * Sends one event to one instance and files its effects. Returns why it failed, or undefined once
+   * delivered; a failure undoes nothing yet (the caller discards the attempt).
+   */
+  private deliver(id: string, event: ProsaEvent, cause: string, trace: Trace): string | undefined {
     const ctx: SendContext = { instance: id, cause, trace, index: 0, started: [], timers: new Map() };
     this.ctx = ctx;
     try {
@@ -355,22 +355,19 @@ class SagaEngineImpl implements SagaEngine {
           return h;
         });
       } catch (e) {
-        return new ApplyFailure(failKey, `cannot start saga instance ${id}: ${(e as Error).message}`);
+        return `cannot start saga instance ${id}: ${(e as Error).message}`;
       }
       const existed = this.loadedExisting;
       const fresh = hosted.actor.getSnapshot() as AnyMachineSnapshot;
       if (fresh.status === 'error') {
         this.host.drop(hosted.slot);
-        return new ApplyFailure(failKey, `saga instance ${id} failed to start: ${errorText(fresh.error)}`);
+        return `saga instance ${id} failed to start: ${errorText(fresh.error)}`;
       }
       withEffectSink(this.sink, () => hosted.actor.send(event));
       const snap = hosted.actor.getSnapshot() as AnyMachineSnapshot;
       if (snap.status === 'error') {
         this.host.drop(hosted.slot);
-        return new ApplyFailure(
-          failKey,
-          `applying ${event.type} to saga instance ${id} failed: ${errorText(snap.error)}`,
-        );
+        return `applying ${event.type} to saga instance ${id} failed: ${errorText(snap.error)}`;
       }
       const state = stateKey(snap);
       for (const op of ctx.started) if (op.op === 'start') op.state = state;
@@ -433,7 +430,7 @@ class SagaEngineImpl implements SagaEngine {
   }
 
   /** Decodes one message and delivers it to each instance it belongs to. */
-  private readonly applyOne = (msg: RawEvent): string | ApplyFailure | undefined => {
+  private readonly applyOne: ApplyMessage = (msg) => {
     let event: ProsaEvent;
     let ids: readonly string[];
     let trace: Trace;
@@ -442,14 +439,14 @@ class SagaEngineImpl implements SagaEngine {
       ids = this.definition.correlate(event);
       trace = this.trace(event);
     } catch (e) {
-      return errorText(e) || 'decode failed';
+      return rejected(errorText(e) || 'decode failed');
     }
     const cause = `${this.stream}:${msg.seq}`;
     for (const id of ids) {
-      const failure = this.deliver(id, event, cause, trace, msg.seq);
-      if (failure) return failure;
+      const failure = this.deliver(id, event, cause, trace);
+      if (failure !== undefined) return failed(msg.seq, failure);
     }
-    return undefined;
+    return APPLIED;
   };
 
   private commitBatch(
@@ -471,28 +468,32 @@ class SagaEngineImpl implements SagaEngine {
   fireDueTimers(): number {
     const due = this.timers.due(this.name, this.now());
     if (due.length === 0) return 0;
-    const failed = new Map<string, string>();
+    // Timers whose delivery failed, with why: each attempt cancels them instead of firing them.
+    const failedTimers = new Map<string, string>();
     for (;;) {
-      let failure: ApplyFailure | undefined;
+      let failedOne = false;
       for (const t of due) {
         this.timerOps.push({
-          op: failed.has(t.timerId) ? 'cancel' : 'fired',
+          op: failedTimers.has(t.timerId) ? 'cancel' : 'fired',
           instance: t.instance,
           name: t.name,
           timerId: t.timerId,
         });
-        if (failed.has(t.timerId)) continue;
+        if (failedTimers.has(t.timerId)) continue;
         const slot = `${KIND}\u0000${t.instance}`;
         // The timer leaves the instance's view before it is delivered: firing it consumes it.
         const view = this.timerViews.get(slot);
         if (view?.get(t.name)?.timerId === t.timerId) view.delete(t.name);
         const event = { type: 'prosa.timeout', name: t.name, timerId: t.timerId };
-        failure = this.deliverTimer(t, event);
-        if (failure) break;
+        const failure = this.deliverTimer(t, event);
+        if (failure !== undefined) {
+          failedTimers.set(t.timerId, failure);
+          failedOne = true;
+          break;
+        }
       }
-      if (!failure) break;
+      if (!failedOne) break;
       this.discardBatch();
-      failed.set(failure.key as string, failure.reason);
     }
     this.commitBatch(this.checkpoint, [], new Map());
     return due.length;
@@ -501,10 +502,10 @@ class SagaEngineImpl implements SagaEngine {
   private deliverTimer(
     t: { timerId: string; instance: string; correlationId: string },
     event: ProsaEvent,
-  ): ApplyFailure | undefined {
+  ): string | undefined {
     const trace: Trace = { correlationId: t.correlationId, causationId: t.timerId };
-    const failure = this.deliver(t.instance, event, `timer:${t.timerId}`, trace, t.timerId);
-    if (failure) return failure;
+    const failure = this.deliver(t.instance, event, `timer:${t.timerId}`, trace);
+    if (failure !== undefined) return failure;
     // A timer of the instance's own view is consumed on delivery; a stale one (instance gone) did nothing.
     const hostedView = this.timerViews.get(`${KIND}\u0000${t.instance}`);
     hostedView?.forEach((v, name) => {
