@@ -4,15 +4,13 @@
  * timer rows and the checkpoint. Like the projection engine it knows nothing of NATS;
  * the saga worker feeds it and publishes the outbox after each commit.
  *
- * Determinism is what makes a replay after a crash emit the same commands and timers: a command's
- * id is a UUID v5 of (saga, instance, cause, index), where the cause is the event's stream sequence
- * or the timer's id; a timer's id is a UUID v5 of (saga, instance, name, cause).
+ * Determinism is what makes a replay after a crash emit the same commands and timers: their ids
+ * derive from the saga, the instance and the cause (src/engine/sagaEffects.ts).
  *
  * Timers are the runtime's (XState does not persist delayed events): `startTimeout` writes a row
  * with its due time from the injected clock; `fireDueTimers()` sends `prosa.timeout` to the
  * instance, once. Leaving the state that set a timer cancels it, as does finishing.
  */
-import { v5 as uuidv5 } from 'uuid';
 import type { AnyMachineSnapshot } from 'xstate';
 import { defaults } from '../defaults.js';
 import type { ProsaEvent, RawEvent } from '../define/projection.js';
@@ -52,19 +50,15 @@ import {
   rejected,
 } from './batchLoop.js';
 import type { OutOfOrderOutcome } from './projectionEngine.js';
+import {
+  createSagaEffectSink,
+  type OutboxEntry,
+  type SendContext,
+  type TimerOp,
+  type TimerView,
+} from './sagaEffects.js';
 
-/** UUID v5 namespace of prosa's deterministic ids. */
-export const PROSA_NAMESPACE = '4f1d6c1e-8a43-5c36-9d0f-7c2b9a7e5d10';
-
-export interface SagaCommand {
-  command_id: string;
-  command_type: string;
-  aggregate_id: string;
-  correlation_id: string;
-  causation_id: string;
-  timestamp: string;
-  data: unknown;
-}
+export { PROSA_NAMESPACE, type SagaCommand } from './sagaEffects.js';
 
 export interface SagaEngineOptions {
   /** @default 10_000 */
@@ -102,36 +96,10 @@ export interface SagaEngine {
   close(): void;
 }
 
-interface TimerView {
-  timerId: string;
-  state: string;
-}
-
 interface InstanceWrite {
   id: string;
   snapshot: string;
   state: string;
-  timers: Map<string, TimerView>;
-}
-
-type TimerOp =
-  | {
-      op: 'start';
-      instance: string;
-      name: string;
-      timerId: string;
-      dueAt: number;
-      state: string;
-      correlationId: string;
-    }
-  | { op: 'cancel' | 'fired'; instance: string; name: string; timerId: string };
-
-interface SendContext {
-  instance: string;
-  cause: string;
-  trace: Trace;
-  index: number;
-  started: TimerOp[];
   timers: Map<string, TimerView>;
 }
 
@@ -164,7 +132,7 @@ class SagaEngineImpl implements SagaEngine {
   /** Instances that ended (finished, or back to idle) in this batch: rows to delete, by slot. */
   private ended = new Map<string, string>();
   private finished: { id: string; state: string; cause: string }[] = [];
-  private commands: { id: string; instance: string; subject: string; body: string }[] = [];
+  private commands: OutboxEntry[] = [];
   private timerOps: TimerOp[] = [];
   /** Pending timers of each live instance, loaded with it. */
   private timerViews = new Map<string, Map<string, TimerView>>();
@@ -200,77 +168,19 @@ class SagaEngineImpl implements SagaEngine {
     const moveCheckpoint = createCheckpointMover(db);
     const saveDeadLetter = createDeadLetterWriter(db);
 
-    this.sink = {
-      emitCommand: (p) => {
-        const ctx = this.context();
-        const subject = (definition.commands as Record<string, string>)[p.type];
-        if (!subject) throw new Error(`unknown command type "${p.type}"; declare it in the saga's commands`);
-        const id = uuidv5(`${saga}\n${ctx.instance}\n${ctx.cause}\n${ctx.index++}`, PROSA_NAMESPACE);
-        const command: SagaCommand = {
-          command_id: id,
-          command_type: p.type,
-          aggregate_id: p.aggregateId,
-          correlation_id: ctx.trace.correlationId,
-          causation_id: ctx.trace.causationId,
-          timestamp: new Date(this.now()).toISOString(),
-          data: p.data,
-        };
-        this.commands.push({ id, instance: ctx.instance, subject, body: JSON.stringify(command) });
+    this.sink = createSagaEffectSink(
+      { saga, commands: definition.commands, durations: this.durations, now: this.now },
+      {
+        context: () => this.context(),
+        addCommand: (entry) => this.commands.push(entry),
+        addTimerOp: (op) => this.timerOps.push(op),
       },
-      startTimeout: (p) => {
-        const ctx = this.context();
-        const ms = this.durations.get(p.name);
-        if (ms === undefined)
-          throw new Error(`unknown timeout "${p.name}"; declare it in the saga's timeouts`);
-        const timerId = uuidv5(`${saga}\n${ctx.instance}\n${p.name}\n${ctx.cause}`, PROSA_NAMESPACE);
-        const op: TimerOp = {
-          op: 'start',
-          instance: ctx.instance,
-          name: p.name,
-          timerId,
-          dueAt: this.now() + ms,
-          state: '',
-          correlationId: ctx.trace.correlationId,
-        };
-        this.timerOps.push(op);
-        ctx.started.push(op);
-        ctx.timers.set(p.name, { timerId, state: '' });
-      },
-      cancelTimeout: (p) => {
-        const ctx = this.context();
-        const view = ctx.timers.get(p.name);
-        if (!view) return;
-        ctx.timers.delete(p.name);
-        this.timerOps.push({ op: 'cancel', instance: ctx.instance, name: p.name, timerId: view.timerId });
-      },
-    };
+    );
 
     this.host = createActorHost({
       machines: { [KIND]: definition.machine },
       maxActors: options.maxActors ?? defaults.worker.maxActors,
-      load: (_kind, id, slot) => {
-        const pending = this.pending.get(slot);
-        if (pending) {
-          this.pending.delete(slot);
-          this.timerViews.set(slot, pending.timers);
-          this.loadedExisting = true;
-          return parseSnapshot(pending.snapshot);
-        }
-        if (this.ended.has(slot)) {
-          this.timerViews.set(slot, new Map());
-          this.loadedExisting = false;
-          return undefined;
-        }
-        const text = this.instances.load(saga, id);
-        const timers = new Map<string, TimerView>();
-        if (text !== undefined) {
-          for (const t of this.timers.pendingOf(saga, id))
-            timers.set(t.name, { timerId: t.timerId, state: t.state });
-        }
-        this.timerViews.set(slot, timers);
-        this.loadedExisting = text !== undefined;
-        return text === undefined ? undefined : parseSnapshot(text);
-      },
+      load: (_kind, id, slot) => this.load(id, slot),
       onPassivate: (hosted) => {
         const timers = this.timerViews.get(hosted.slot) ?? new Map();
         this.timerViews.delete(hosted.slot);
@@ -326,6 +236,34 @@ class SagaEngineImpl implements SagaEngine {
   private context(): SendContext {
     if (!this.ctx) throw new Error('saga effect outside a send');
     return this.ctx;
+  }
+
+  /**
+   * An instance's snapshot for the actor host, with its pending timers into `timerViews`: one
+   * passivated earlier in this batch, none for one that ended in it, else the stored one.
+   */
+  private load(id: string, slot: string): unknown | undefined {
+    const pending = this.pending.get(slot);
+    if (pending) {
+      this.pending.delete(slot);
+      this.timerViews.set(slot, pending.timers);
+      this.loadedExisting = true;
+      return parseSnapshot(pending.snapshot);
+    }
+    if (this.ended.has(slot)) {
+      this.timerViews.set(slot, new Map());
+      this.loadedExisting = false;
+      return undefined;
+    }
+    const text = this.instances.load(this.name, id);
+    const timers = new Map<string, TimerView>();
+    if (text !== undefined) {
+      for (const t of this.timers.pendingOf(this.name, id))
+        timers.set(t.name, { timerId: t.timerId, state: t.state });
+    }
+    this.timerViews.set(slot, timers);
+    this.loadedExisting = text !== undefined;
+    return text === undefined ? undefined : parseSnapshot(text);
   }
 
   private capture(hosted: HostedActor): { id: string; snapshot: string; state: string } {
