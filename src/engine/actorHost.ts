@@ -5,6 +5,7 @@
  * from its persisted snapshot (`load`), never by replaying the stream.
  */
 import type { AnyMachineSnapshot, AnyStateMachine } from 'xstate';
+import { defaults } from '../defaults.js';
 import { createKeyActor, type KeyActor } from './keyActor.js';
 
 export interface HostedActor {
@@ -68,7 +69,7 @@ function isEmpty(o: object | undefined): boolean {
 }
 
 export function createActorHost(options: ActorHostOptions): ActorHost {
-  const maxActors = options.maxActors ?? 10_000;
+  const maxActors = options.maxActors ?? defaults.worker.maxActors;
   // A Map iterates in insertion order; re-inserting on use makes its first key the least recently used.
   const live = new Map<string, HostedActor>();
 

@@ -29,13 +29,31 @@ export interface BatchResult {
   stoppedAt?: DeadLetter & { retry: boolean };
 }
 
-/** An apply that failed after it may have changed live actors: the batch must run again without it. */
-export class ApplyFailure {
-  constructor(
-    readonly key: number | string,
-    readonly reason: string,
-  ) {}
+/**
+ * What applying one message did. `rejected`: it was bad before anything changed (decode, keys), so
+ * the policy decides its fate now. `failed`: it failed after live actors may have changed, so the
+ * attempt is abandoned and the batch runs again without it.
+ */
+export type ApplyOutcome =
+  | { readonly kind: 'applied' }
+  | { readonly kind: 'rejected'; readonly reason: string }
+  | ApplyFailed;
+
+export interface ApplyFailed {
+  readonly kind: 'failed';
+  readonly seq: number;
+  readonly reason: string;
 }
+
+/** Applies one message; called once per event, so the common outcome is the shared {@link APPLIED}. */
+export type ApplyMessage = (msg: RawEvent) => ApplyOutcome;
+
+/** The outcome of every applied message: one frozen object, nothing allocated per event. */
+export const APPLIED: ApplyOutcome = Object.freeze({ kind: 'applied' });
+
+export const rejected = (reason: string): ApplyOutcome => ({ kind: 'rejected', reason });
+
+export const failed = (seq: number, reason: string): ApplyFailed => ({ kind: 'failed', seq, reason });
 
 export interface BatchPolicy {
   /** @default always dead-letter */
@@ -55,8 +73,8 @@ export interface BatchAttempt {
 }
 
 /**
- * One attempt at a batch. `apply` returns undefined when applied, a reason when the message is bad
- * before anything changed (decode, keys), or an ApplyFailure when live state may have changed.
+ * One attempt at a batch: the one place an {@link ApplyOutcome} becomes a verdict. A `failed`
+ * outcome ends the attempt and is returned as is.
  */
 export function attemptBatch(
   messages: readonly RawEvent[],
@@ -64,8 +82,8 @@ export function attemptBatch(
   consumes: (subject: string) => boolean,
   poisoned: ReadonlyMap<number, string>,
   policy: BatchPolicy,
-  apply: (msg: RawEvent) => string | ApplyFailure | undefined,
-): BatchAttempt | ApplyFailure {
+  apply: ApplyMessage,
+): BatchAttempt | ApplyFailed {
   const attempt: BatchAttempt = { applied: 0, skipped: 0, dead: [], raw: new Map(), checkpoint: start };
   for (const msg of messages) {
     if (msg.seq <= attempt.checkpoint) {
@@ -81,13 +99,13 @@ export function attemptBatch(
     let reason = skip ?? poisoned.get(msg.seq);
     if (reason === undefined) {
       const outcome = apply(msg);
-      if (outcome instanceof ApplyFailure) return outcome;
-      if (outcome === undefined) {
+      if (outcome.kind === 'failed') return outcome;
+      if (outcome.kind === 'applied') {
         attempt.applied++;
         attempt.checkpoint = msg.seq;
         continue;
       }
-      reason = outcome;
+      reason = outcome.reason;
     }
     const letter: DeadLetter = { seq: msg.seq, subject: msg.subject, reason };
     const verdict = skip !== undefined ? 'dead-letter' : (policy.verdict?.(letter) ?? 'dead-letter');
@@ -104,15 +122,15 @@ export function attemptBatch(
 
 /** Runs attempts until one completes, marking each failed message bad and discarding in between. */
 export function applyBatchWith(
-  attempt: (poisoned: ReadonlyMap<number, string>) => BatchAttempt | ApplyFailure,
+  attempt: (poisoned: ReadonlyMap<number, string>) => BatchAttempt | ApplyFailed,
   discard: () => void,
 ): BatchAttempt {
   const poisoned = new Map<number, string>();
   for (;;) {
     const outcome = attempt(poisoned);
-    if (!(outcome instanceof ApplyFailure)) return outcome;
+    if (!('kind' in outcome)) return outcome; // a completed attempt, not a failed apply
     discard();
-    poisoned.set(outcome.key as number, outcome.reason);
+    poisoned.set(outcome.seq, outcome.reason);
   }
 }
 
@@ -129,7 +147,7 @@ const deadLetterAll: BatchPolicy = { verdict: () => 'dead-letter' };
 /** Applies one message regardless of the checkpoint (a dead letter fed again); the caller commits. */
 export function attemptOutOfOrder(
   msg: RawEvent,
-  apply: (msg: RawEvent) => string | ApplyFailure | undefined,
+  apply: ApplyMessage,
   discard: () => void,
 ): OutOfOrderOutcome {
   const attempt = applyBatchWith(

@@ -12,6 +12,7 @@
  * marked, and the batch runs again without it; so a bad event never leaves half-applied state.
  */
 import type { AnyMachineSnapshot } from 'xstate';
+import { defaults } from '../defaults.js';
 import type {
   EntityDefinition,
   ProjectionDefinition,
@@ -33,7 +34,8 @@ import {
   serializeSnapshot,
 } from './actorHost.js';
 import {
-  ApplyFailure,
+  APPLIED,
+  type ApplyMessage,
   applyBatchWith,
   attemptBatch,
   attemptOutOfOrder,
@@ -41,7 +43,9 @@ import {
   type BatchResult,
   type DeadLetter,
   errorText,
+  failed,
   type OutOfOrderOutcome,
+  rejected,
 } from './batchLoop.js';
 
 export type { BatchResult, DeadLetter, OutOfOrderOutcome } from './batchLoop.js';
@@ -124,7 +128,7 @@ class ProjectionEngineImpl implements ProjectionEngine {
     options: ProjectionEngineOptions,
   ) {
     this.name = definition.name;
-    const onError = options.onError ?? 'dead-letter';
+    const onError = options.onError ?? defaults.worker.onError;
     this.policy = options.policy ?? { verdict: () => onError };
     this.stream = options.stream ?? definition.source.stream;
     this.now = options.now ?? Date.now;
@@ -143,7 +147,7 @@ class ProjectionEngineImpl implements ProjectionEngine {
 
     this.host = createActorHost({
       machines,
-      maxActors: options.maxActors ?? 10_000,
+      maxActors: options.maxActors ?? defaults.worker.maxActors,
       load: (kind, id, slot) => {
         // Passivated earlier in this batch: its uncommitted state comes back into the live actor. The
         // write stays pending (an event the actor then ignores leaves it clean, not committed).
@@ -271,7 +275,7 @@ class ProjectionEngineImpl implements ProjectionEngine {
   }
 
   /** Decodes one message and feeds it to the actor of each key it concerns. */
-  private readonly applyOne = (msg: RawEvent): string | ApplyFailure | undefined => {
+  private readonly applyOne: ApplyMessage = (msg) => {
     const { definition, host, dirty } = this;
     let keys: ReturnType<typeof definition.keys>;
     let event: ProsaEvent;
@@ -279,35 +283,32 @@ class ProjectionEngineImpl implements ProjectionEngine {
       event = definition.decode(msg);
       keys = definition.keys(event);
     } catch (e) {
-      return errorText(e) || 'decode failed';
+      return rejected(errorText(e) || 'decode failed');
     }
     for (const [kind, id] of keys) {
       let hosted: HostedActor;
       try {
         hosted = host.get(kind, id);
       } catch (e) {
-        return new ApplyFailure(msg.seq, `cannot start the ${kind} actor ${id}: ${errorText(e)}`);
+        return failed(msg.seq, `cannot start the ${kind} actor ${id}: ${errorText(e)}`);
       }
       const before = hosted.actor.getSnapshot();
       // A machine whose context or entry failed, or a snapshot that no longer restores, would ignore
       // every event: say so, as for an event that fails.
       if (before.status === 'error') {
         host.drop(hosted.slot);
-        return new ApplyFailure(msg.seq, `cannot start the ${kind} actor ${id}: ${errorText(before.error)}`);
+        return failed(msg.seq, `cannot start the ${kind} actor ${id}: ${errorText(before.error)}`);
       }
       hosted.actor.send(event);
       const snap = hosted.actor.getSnapshot() as AnyMachineSnapshot;
       if (snap === before) continue; // ignored by the machine: nothing to write
       if (snap.status === 'error') {
         host.drop(hosted.slot);
-        return new ApplyFailure(
-          msg.seq,
-          `applying ${event.type} to ${kind} ${id} failed: ${errorText(snap.error)}`,
-        );
+        return failed(msg.seq, `applying ${event.type} to ${kind} ${id} failed: ${errorText(snap.error)}`);
       }
       dirty.set(hosted.slot, hosted);
     }
-    return undefined;
+    return APPLIED;
   };
 
   applyOutOfOrder(

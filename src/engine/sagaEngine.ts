@@ -4,16 +4,15 @@
  * timer rows and the checkpoint. Like the projection engine it knows nothing of NATS;
  * the saga worker feeds it and publishes the outbox after each commit.
  *
- * Determinism is what makes a replay after a crash emit the same commands and timers: a command's
- * id is a UUID v5 of (saga, instance, cause, index), where the cause is the event's stream sequence
- * or the timer's id; a timer's id is a UUID v5 of (saga, instance, name, cause).
+ * Determinism is what makes a replay after a crash emit the same commands and timers: their ids
+ * derive from the saga, the instance and the cause (src/engine/sagaEffects.ts).
  *
  * Timers are the runtime's (XState does not persist delayed events): `startTimeout` writes a row
  * with its due time from the injected clock; `fireDueTimers()` sends `prosa.timeout` to the
  * instance, once. Leaving the state that set a timer cancels it, as does finishing.
  */
-import { v5 as uuidv5 } from 'uuid';
 import type { AnyMachineSnapshot } from 'xstate';
+import { defaults } from '../defaults.js';
 import type { ProsaEvent, RawEvent } from '../define/projection.js';
 import {
   cimTrace,
@@ -38,7 +37,8 @@ import {
   serializeSnapshot,
 } from './actorHost.js';
 import {
-  ApplyFailure,
+  APPLIED,
+  type ApplyMessage,
   applyBatchWith,
   attemptBatch,
   attemptOutOfOrder,
@@ -46,21 +46,19 @@ import {
   type BatchResult,
   type DeadLetter,
   errorText,
+  failed,
+  rejected,
 } from './batchLoop.js';
 import type { OutOfOrderOutcome } from './projectionEngine.js';
+import {
+  createSagaEffectSink,
+  type OutboxEntry,
+  type SendContext,
+  type TimerOp,
+  type TimerView,
+} from './sagaEffects.js';
 
-/** UUID v5 namespace of prosa's deterministic ids. */
-export const PROSA_NAMESPACE = '4f1d6c1e-8a43-5c36-9d0f-7c2b9a7e5d10';
-
-export interface SagaCommand {
-  command_id: string;
-  command_type: string;
-  aggregate_id: string;
-  correlation_id: string;
-  causation_id: string;
-  timestamp: string;
-  data: unknown;
-}
+export { PROSA_NAMESPACE, type SagaCommand } from './sagaEffects.js';
 
 export interface SagaEngineOptions {
   /** @default 10_000 */
@@ -98,36 +96,10 @@ export interface SagaEngine {
   close(): void;
 }
 
-interface TimerView {
-  timerId: string;
-  state: string;
-}
-
 interface InstanceWrite {
   id: string;
   snapshot: string;
   state: string;
-  timers: Map<string, TimerView>;
-}
-
-type TimerOp =
-  | {
-      op: 'start';
-      instance: string;
-      name: string;
-      timerId: string;
-      dueAt: number;
-      state: string;
-      correlationId: string;
-    }
-  | { op: 'cancel' | 'fired'; instance: string; name: string; timerId: string };
-
-interface SendContext {
-  instance: string;
-  cause: string;
-  trace: Trace;
-  index: number;
-  started: TimerOp[];
   timers: Map<string, TimerView>;
 }
 
@@ -160,7 +132,7 @@ class SagaEngineImpl implements SagaEngine {
   /** Instances that ended (finished, or back to idle) in this batch: rows to delete, by slot. */
   private ended = new Map<string, string>();
   private finished: { id: string; state: string; cause: string }[] = [];
-  private commands: { id: string; instance: string; subject: string; body: string }[] = [];
+  private commands: OutboxEntry[] = [];
   private timerOps: TimerOp[] = [];
   /** Pending timers of each live instance, loaded with it. */
   private timerViews = new Map<string, Map<string, TimerView>>();
@@ -176,10 +148,10 @@ class SagaEngineImpl implements SagaEngine {
   ) {
     this.name = definition.name;
     this.now = options.now ?? Date.now;
-    const onError = options.onError ?? 'dead-letter';
+    const onError = options.onError ?? defaults.worker.onError;
     this.policy = options.policy ?? { verdict: () => onError };
     this.stream = options.stream ?? definition.source.stream;
-    this.retentionMs = options.finishedRetentionMs ?? 7 * 86_400_000;
+    this.retentionMs = options.finishedRetentionMs ?? defaults.worker.finishedRetentionMs;
     this.consumes = subjectMatcher(definition.source.subjects);
     this.trace = definition.trace ?? cimTrace;
     for (const [name, text] of Object.entries(definition.timeouts)) {
@@ -196,77 +168,19 @@ class SagaEngineImpl implements SagaEngine {
     const moveCheckpoint = createCheckpointMover(db);
     const saveDeadLetter = createDeadLetterWriter(db);
 
-    this.sink = {
-      emitCommand: (p) => {
-        const ctx = this.context();
-        const subject = (definition.commands as Record<string, string>)[p.type];
-        if (!subject) throw new Error(`unknown command type "${p.type}"; declare it in the saga's commands`);
-        const id = uuidv5(`${saga}\n${ctx.instance}\n${ctx.cause}\n${ctx.index++}`, PROSA_NAMESPACE);
-        const command: SagaCommand = {
-          command_id: id,
-          command_type: p.type,
-          aggregate_id: p.aggregateId,
-          correlation_id: ctx.trace.correlationId,
-          causation_id: ctx.trace.causationId,
-          timestamp: new Date(this.now()).toISOString(),
-          data: p.data,
-        };
-        this.commands.push({ id, instance: ctx.instance, subject, body: JSON.stringify(command) });
+    this.sink = createSagaEffectSink(
+      { saga, commands: definition.commands, durations: this.durations, now: this.now },
+      {
+        context: () => this.context(),
+        addCommand: (entry) => this.commands.push(entry),
+        addTimerOp: (op) => this.timerOps.push(op),
       },
-      startTimeout: (p) => {
-        const ctx = this.context();
-        const ms = this.durations.get(p.name);
-        if (ms === undefined)
-          throw new Error(`unknown timeout "${p.name}"; declare it in the saga's timeouts`);
-        const timerId = uuidv5(`${saga}\n${ctx.instance}\n${p.name}\n${ctx.cause}`, PROSA_NAMESPACE);
-        const op: TimerOp = {
-          op: 'start',
-          instance: ctx.instance,
-          name: p.name,
-          timerId,
-          dueAt: this.now() + ms,
-          state: '',
-          correlationId: ctx.trace.correlationId,
-        };
-        this.timerOps.push(op);
-        ctx.started.push(op);
-        ctx.timers.set(p.name, { timerId, state: '' });
-      },
-      cancelTimeout: (p) => {
-        const ctx = this.context();
-        const view = ctx.timers.get(p.name);
-        if (!view) return;
-        ctx.timers.delete(p.name);
-        this.timerOps.push({ op: 'cancel', instance: ctx.instance, name: p.name, timerId: view.timerId });
-      },
-    };
+    );
 
     this.host = createActorHost({
       machines: { [KIND]: definition.machine },
-      maxActors: options.maxActors ?? 10_000,
-      load: (_kind, id, slot) => {
-        const pending = this.pending.get(slot);
-        if (pending) {
-          this.pending.delete(slot);
-          this.timerViews.set(slot, pending.timers);
-          this.loadedExisting = true;
-          return parseSnapshot(pending.snapshot);
-        }
-        if (this.ended.has(slot)) {
-          this.timerViews.set(slot, new Map());
-          this.loadedExisting = false;
-          return undefined;
-        }
-        const text = this.instances.load(saga, id);
-        const timers = new Map<string, TimerView>();
-        if (text !== undefined) {
-          for (const t of this.timers.pendingOf(saga, id))
-            timers.set(t.name, { timerId: t.timerId, state: t.state });
-        }
-        this.timerViews.set(slot, timers);
-        this.loadedExisting = text !== undefined;
-        return text === undefined ? undefined : parseSnapshot(text);
-      },
+      maxActors: options.maxActors ?? defaults.worker.maxActors,
+      load: (_kind, id, slot) => this.load(id, slot),
       onPassivate: (hosted) => {
         const timers = this.timerViews.get(hosted.slot) ?? new Map();
         this.timerViews.delete(hosted.slot);
@@ -324,6 +238,34 @@ class SagaEngineImpl implements SagaEngine {
     return this.ctx;
   }
 
+  /**
+   * An instance's snapshot for the actor host, with its pending timers into `timerViews`: one
+   * passivated earlier in this batch, none for one that ended in it, else the stored one.
+   */
+  private load(id: string, slot: string): unknown | undefined {
+    const pending = this.pending.get(slot);
+    if (pending) {
+      this.pending.delete(slot);
+      this.timerViews.set(slot, pending.timers);
+      this.loadedExisting = true;
+      return parseSnapshot(pending.snapshot);
+    }
+    if (this.ended.has(slot)) {
+      this.timerViews.set(slot, new Map());
+      this.loadedExisting = false;
+      return undefined;
+    }
+    const text = this.instances.load(this.name, id);
+    const timers = new Map<string, TimerView>();
+    if (text !== undefined) {
+      for (const t of this.timers.pendingOf(this.name, id))
+        timers.set(t.name, { timerId: t.timerId, state: t.state });
+    }
+    this.timerViews.set(slot, timers);
+    this.loadedExisting = text !== undefined;
+    return text === undefined ? undefined : parseSnapshot(text);
+  }
+
   private capture(hosted: HostedActor): { id: string; snapshot: string; state: string } {
     const snap = hosted.actor.getSnapshot() as AnyMachineSnapshot;
     return {
@@ -333,14 +275,11 @@ class SagaEngineImpl implements SagaEngine {
     };
   }
 
-  /** Sends one event to one instance and files its effects; a failure undoes nothing yet (the caller does). */
-  private deliver(
-    id: string,
-    event: ProsaEvent,
-    cause: string,
-    trace: Trace,
-    failKey: number | string,
-  ): ApplyFailure | undefined {
+  /**
+   * Sends one event to one instance and files its effects. Returns why it failed, or undefined once
+   * delivered; a failure undoes nothing yet (the caller discards the attempt).
+   */
+  private deliver(id: string, event: ProsaEvent, cause: string, trace: Trace): string | undefined {
     const ctx: SendContext = { instance: id, cause, trace, index: 0, started: [], timers: new Map() };
     this.ctx = ctx;
     try {
@@ -354,22 +293,19 @@ class SagaEngineImpl implements SagaEngine {
           return h;
         });
       } catch (e) {
-        return new ApplyFailure(failKey, `cannot start saga instance ${id}: ${(e as Error).message}`);
+        return `cannot start saga instance ${id}: ${(e as Error).message}`;
       }
       const existed = this.loadedExisting;
       const fresh = hosted.actor.getSnapshot() as AnyMachineSnapshot;
       if (fresh.status === 'error') {
         this.host.drop(hosted.slot);
-        return new ApplyFailure(failKey, `saga instance ${id} failed to start: ${errorText(fresh.error)}`);
+        return `saga instance ${id} failed to start: ${errorText(fresh.error)}`;
       }
       withEffectSink(this.sink, () => hosted.actor.send(event));
       const snap = hosted.actor.getSnapshot() as AnyMachineSnapshot;
       if (snap.status === 'error') {
         this.host.drop(hosted.slot);
-        return new ApplyFailure(
-          failKey,
-          `applying ${event.type} to saga instance ${id} failed: ${errorText(snap.error)}`,
-        );
+        return `applying ${event.type} to saga instance ${id} failed: ${errorText(snap.error)}`;
       }
       const state = stateKey(snap);
       for (const op of ctx.started) if (op.op === 'start') op.state = state;
@@ -432,7 +368,7 @@ class SagaEngineImpl implements SagaEngine {
   }
 
   /** Decodes one message and delivers it to each instance it belongs to. */
-  private readonly applyOne = (msg: RawEvent): string | ApplyFailure | undefined => {
+  private readonly applyOne: ApplyMessage = (msg) => {
     let event: ProsaEvent;
     let ids: readonly string[];
     let trace: Trace;
@@ -441,14 +377,14 @@ class SagaEngineImpl implements SagaEngine {
       ids = this.definition.correlate(event);
       trace = this.trace(event);
     } catch (e) {
-      return errorText(e) || 'decode failed';
+      return rejected(errorText(e) || 'decode failed');
     }
     const cause = `${this.stream}:${msg.seq}`;
     for (const id of ids) {
-      const failure = this.deliver(id, event, cause, trace, msg.seq);
-      if (failure) return failure;
+      const failure = this.deliver(id, event, cause, trace);
+      if (failure !== undefined) return failed(msg.seq, failure);
     }
-    return undefined;
+    return APPLIED;
   };
 
   private commitBatch(
@@ -470,28 +406,32 @@ class SagaEngineImpl implements SagaEngine {
   fireDueTimers(): number {
     const due = this.timers.due(this.name, this.now());
     if (due.length === 0) return 0;
-    const failed = new Map<string, string>();
+    // Timers whose delivery failed, with why: each attempt cancels them instead of firing them.
+    const failedTimers = new Map<string, string>();
     for (;;) {
-      let failure: ApplyFailure | undefined;
+      let failedOne = false;
       for (const t of due) {
         this.timerOps.push({
-          op: failed.has(t.timerId) ? 'cancel' : 'fired',
+          op: failedTimers.has(t.timerId) ? 'cancel' : 'fired',
           instance: t.instance,
           name: t.name,
           timerId: t.timerId,
         });
-        if (failed.has(t.timerId)) continue;
+        if (failedTimers.has(t.timerId)) continue;
         const slot = `${KIND}\u0000${t.instance}`;
         // The timer leaves the instance's view before it is delivered: firing it consumes it.
         const view = this.timerViews.get(slot);
         if (view?.get(t.name)?.timerId === t.timerId) view.delete(t.name);
         const event = { type: 'prosa.timeout', name: t.name, timerId: t.timerId };
-        failure = this.deliverTimer(t, event);
-        if (failure) break;
+        const failure = this.deliverTimer(t, event);
+        if (failure !== undefined) {
+          failedTimers.set(t.timerId, failure);
+          failedOne = true;
+          break;
+        }
       }
-      if (!failure) break;
+      if (!failedOne) break;
       this.discardBatch();
-      failed.set(failure.key as string, failure.reason);
     }
     this.commitBatch(this.checkpoint, [], new Map());
     return due.length;
@@ -500,10 +440,10 @@ class SagaEngineImpl implements SagaEngine {
   private deliverTimer(
     t: { timerId: string; instance: string; correlationId: string },
     event: ProsaEvent,
-  ): ApplyFailure | undefined {
+  ): string | undefined {
     const trace: Trace = { correlationId: t.correlationId, causationId: t.timerId };
-    const failure = this.deliver(t.instance, event, `timer:${t.timerId}`, trace, t.timerId);
-    if (failure) return failure;
+    const failure = this.deliver(t.instance, event, `timer:${t.timerId}`, trace);
+    if (failure !== undefined) return failure;
     // A timer of the instance's own view is consumed on delivery; a stale one (instance gone) did nothing.
     const hostedView = this.timerViews.get(`${KIND}\u0000${t.instance}`);
     hostedView?.forEach((v, name) => {

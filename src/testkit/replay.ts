@@ -4,6 +4,8 @@
  * and passivation pressure. Committed state lives in one SQLite database across crashes, exactly as
  * a restarted worker finds it; everything in memory is lost at a crash.
  */
+
+import { defaults } from '../defaults.js';
 import type { ProjectionDefinition, ProsaEvent, RawEvent } from '../define/projection.js';
 import { createProjectionEngine, type ProjectionEngine } from '../engine/projectionEngine.js';
 import { abortCheckpointWritesWhen } from '../store/checkpoints.js';
@@ -93,7 +95,7 @@ export function replay<E extends ProsaEvent, K extends string>(
   plan: DeliveryPlan,
   db: SqliteDatabase = openDatabase(':memory:'),
 ): ReplayResult {
-  const options = { maxActors: plan.maxActors ?? 10_000 };
+  const options = { maxActors: plan.maxActors ?? defaults.worker.maxActors };
   installCrashTrigger(db);
   let engine: ProjectionEngine = createProjectionEngine(definition, db, options);
   let restarts = 0;

@@ -6,6 +6,8 @@
  * moves only at `advances`, placed after given events, so a faulted run and a clean pass see the
  * same interleaving of events and due timers.
  */
+
+import { defaults } from '../defaults.js';
 import type { ProsaEvent, RawEvent } from '../define/projection.js';
 import type { SagaDefinition } from '../define/saga.js';
 import { createSagaEngine, type SagaEngine } from '../engine/sagaEngine.js';
@@ -56,7 +58,7 @@ export function replaySaga<E extends ProsaEvent, T extends string, C extends str
   const db = openDatabase(':memory:');
   let now = options.startAt ?? Date.UTC(2025, 0, 1);
   const engineOptions = {
-    maxActors: plan.maxActors ?? 10_000,
+    maxActors: plan.maxActors ?? defaults.worker.maxActors,
     now: () => now,
     ...(options.timeouts ? { timeouts: options.timeouts } : {}),
   };
