@@ -41,8 +41,8 @@ export const slotOf = (kind: string, id: string): string => `${kind}\u0000${id}`
 /**
  * An actor's state as stored text. A machine with no children and no history is fully described by
  * `{status, value, context}` (plus `output` once done): writing that directly skips
- * `getPersistedSnapshot`'s deep copy, which cost ~5% of a projection's time. Anything richer is
- * stored in XState's own persisted form.
+ * `getPersistedSnapshot`'s deep copy, which every changed actor would otherwise pay at each commit.
+ * Anything richer is stored in XState's own persisted form.
  */
 export function serializeSnapshot(actor: KeyActor): string {
   const snap = actor.getSnapshot() as AnyMachineSnapshot;
