@@ -13,7 +13,7 @@ import { type BatchDisposition, createStreamConsumer, type StreamConsumer } from
 import type { Metrics } from '../serve/metrics.js';
 import type { SqliteDatabase } from '../store/database.js';
 import type { CheckpointWaiters } from './checkpointWaiters.js';
-import type { ErrorPolicy } from './errorPolicy.js';
+import type { ErrorPolicy, RetryDelay } from './errorPolicy.js';
 import { GapStop, startPosition } from './startPosition.js';
 import type { WorkerReporter } from './workerReporter.js';
 
@@ -57,6 +57,65 @@ export interface EngineFeed {
   rereadCheckpoint(): void;
 }
 
+type StoppedAt = NonNullable<BatchResult['stoppedAt']>;
+
+/** Logs and reports a batch stopped at a bad event: a retry due after `retry`, or a stop as configured. */
+function announceStop(o: EngineFeedOptions, stop: StoppedAt, retry?: RetryDelay): void {
+  const { log, reporter, name } = o;
+  if (retry) {
+    log.warn(
+      {
+        seq: stop.seq,
+        subject: stop.subject,
+        reason: stop.reason,
+        attempt: retry.attempt,
+        retryInMs: retry.delayMs,
+      },
+      'bad event: retrying',
+    );
+    reporter.set(
+      'restarting',
+      `retrying event ${stop.seq} (attempt ${retry.attempt} of ${o.options.retries.attempts}): ${stop.reason}`,
+    );
+  } else {
+    log.error(
+      { seq: stop.seq, subject: stop.subject, reason: stop.reason },
+      'bad event: stopping at it as configured (onError: stop)',
+    );
+    reporter.set(
+      'stopped',
+      `stopped at bad event ${stop.seq}: ${stop.reason} (fix and \`prosa resume ${name}\`, or \`prosa skip ${name} --seq ${stop.seq}\`)`,
+    );
+  }
+}
+
+/** The durable consumer feeding `onBatch`, its (re)starts and failures reported as the worker's state. */
+function streamConsumerFor(
+  o: EngineFeedOptions,
+  startSeq: () => Promise<number>,
+  onBatch: (messages: readonly RawEvent[], pending: number) => BatchDisposition,
+): StreamConsumer {
+  const { options, reporter } = o;
+  const subjects = o.source.subjects;
+  return createStreamConsumer({
+    js: o.js,
+    jsm: o.jsm,
+    stream: o.source.stream,
+    durable: o.consumer,
+    ...(subjects.length === 1 ? { filterSubject: subjects[0] as string } : {}),
+    batch: options.batch,
+    ackWaitMs: options.ackWait,
+    maxAckPending: options.maxAckPending,
+    startSeq,
+    log: o.log,
+    onState: (state, detail) => {
+      if (state === 'stopped' && reporter.state === 'stopped') return;
+      reporter.set(state, detail);
+    },
+    onBatch,
+  });
+}
+
 export function createEngineFeed(o: EngineFeedOptions): EngineFeed {
   const { name, options, engine, policy, reporter, log } = o;
   let consumer: StreamConsumer | undefined;
@@ -95,52 +154,18 @@ export function createEngineFeed(o: EngineFeedOptions): EngineFeed {
     return { ackThrough: result.checkpoint, stop: true };
   }
 
-  function stoppedAt(stop: NonNullable<BatchResult['stoppedAt']>) {
-    if (stop.retry) {
-      const { attempt, delayMs } = policy.retryDelay(stop.seq);
-      log.warn(
-        { seq: stop.seq, subject: stop.subject, reason: stop.reason, attempt, retryInMs: delayMs },
-        'bad event: retrying',
-      );
-      reporter.set(
-        'restarting',
-        `retrying event ${stop.seq} (attempt ${attempt} of ${options.retries.attempts}): ${stop.reason}`,
-      );
-      retryTimer = setTimeout(() => {
-        retryTimer = undefined;
-        if (!closed && !consumer) void start();
-      }, delayMs);
-    } else {
-      log.error(
-        { seq: stop.seq, subject: stop.subject, reason: stop.reason },
-        'bad event: stopping at it as configured (onError: stop)',
-      );
-      reporter.set(
-        'stopped',
-        `stopped at bad event ${stop.seq}: ${stop.reason} (fix and \`prosa resume ${name}\`, or \`prosa skip ${name} --seq ${stop.seq}\`)`,
-      );
-    }
+  function stoppedAt(stop: StoppedAt) {
+    if (!stop.retry) return announceStop(o, stop);
+    const retry = policy.retryDelay(stop.seq);
+    announceStop(o, stop, retry);
+    retryTimer = setTimeout(() => {
+      retryTimer = undefined;
+      if (!closed && !consumer) void start();
+    }, retry.delayMs);
   }
 
   async function start(): Promise<void> {
-    const subjects = o.source.subjects;
-    const c = createStreamConsumer({
-      js: o.js,
-      jsm: o.jsm,
-      stream: o.source.stream,
-      durable: o.consumer,
-      ...(subjects.length === 1 ? { filterSubject: subjects[0] as string } : {}),
-      batch: options.batch,
-      ackWaitMs: options.ackWait,
-      maxAckPending: options.maxAckPending,
-      startSeq,
-      log,
-      onState: (state, detail) => {
-        if (state === 'stopped' && reporter.state === 'stopped') return;
-        reporter.set(state, detail);
-      },
-      onBatch,
-    });
+    const c = streamConsumerFor(o, startSeq, onBatch);
     consumer = c;
     // A consumer that stops by itself (onError: stop, a retry, a gap) leaves room for the next one.
     void c.done.then(() => {
