@@ -1,0 +1,207 @@
+/**
+ * A worker's engine fed by its durable consumer (src/nats/consumer.ts): each batch applied and
+ * committed, then reported, counted and announced; a batch stopped at a bad event either restarts
+ * the consumer after the error policy's backoff or leaves the worker stopped at it.
+ */
+import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
+import type { WorkerOptions } from '../config/config.js';
+import type { ProjectionSource, RawEvent } from '../define/projection.js';
+import type { BatchResult } from '../engine/batchLoop.js';
+import type { ProjectionEngine } from '../engine/projectionEngine.js';
+import type { Logger } from '../logger.js';
+import { type BatchDisposition, createStreamConsumer, type StreamConsumer } from '../nats/consumer.js';
+import type { Metrics } from '../serve/metrics.js';
+import type { SqliteDatabase } from '../store/database.js';
+import type { CheckpointWaiters } from './checkpointWaiters.js';
+import type { ErrorPolicy, RetryDelay } from './errorPolicy.js';
+import { GapStop, startPosition } from './startPosition.js';
+import type { WorkerReporter } from './workerReporter.js';
+
+/** What the feed needs of an engine (the saga engine has it too). */
+export type FedEngine = Pick<ProjectionEngine, 'checkpoint' | 'applyBatch' | 'reload'>;
+
+export interface EngineFeedOptions {
+  kind: 'projection' | 'saga';
+  name: string;
+  source: ProjectionSource;
+  /** The durable consumer's name. */
+  consumer: string;
+  options: WorkerOptions;
+  db: SqliteDatabase;
+  js: JetStreamClient;
+  jsm: JetStreamManager;
+  log: Logger;
+  now: () => number;
+  engine: FedEngine;
+  policy: ErrorPolicy;
+  reporter: WorkerReporter;
+  waiters: CheckpointWaiters;
+  /** Publishes the dead letters a batch committed. */
+  kickDeadLetters: () => void;
+  /** After each committed batch. */
+  afterBatch?: () => void;
+  /** After the consumer started. */
+  started?: () => void;
+  metrics?: Metrics;
+}
+
+export interface EngineFeed {
+  /** A consumer is running (or starting). */
+  readonly consuming: boolean;
+  /** Whether `stop({ forGood: true })` was called: nothing starts a consumer after it. */
+  readonly closed: boolean;
+  start(): Promise<void>;
+  /** Finishes the batch at hand, commits, acks and stops; a retry due is called off. */
+  stop(options?: { forGood?: boolean }): Promise<void>;
+  /** The next start re-reads the checkpoint: it may have moved (a rebuild swapped, a reset). */
+  rereadCheckpoint(): void;
+}
+
+type StoppedAt = NonNullable<BatchResult['stoppedAt']>;
+
+/** Logs and reports a batch stopped at a bad event: a retry due after `retry`, or a stop as configured. */
+function announceStop(o: EngineFeedOptions, stop: StoppedAt, retry?: RetryDelay): void {
+  const { log, reporter, name } = o;
+  if (retry) {
+    log.warn(
+      {
+        seq: stop.seq,
+        subject: stop.subject,
+        reason: stop.reason,
+        attempt: retry.attempt,
+        retryInMs: retry.delayMs,
+      },
+      'bad event: retrying',
+    );
+    reporter.set(
+      'restarting',
+      `retrying event ${stop.seq} (attempt ${retry.attempt} of ${o.options.retries.attempts}): ${stop.reason}`,
+    );
+  } else {
+    log.error(
+      { seq: stop.seq, subject: stop.subject, reason: stop.reason },
+      'bad event: stopping at it as configured (onError: stop)',
+    );
+    reporter.set(
+      'stopped',
+      `stopped at bad event ${stop.seq}: ${stop.reason} (fix and \`prosa resume ${name}\`, or \`prosa skip ${name} --seq ${stop.seq}\`)`,
+    );
+  }
+}
+
+/** The durable consumer feeding `onBatch`, its (re)starts and failures reported as the worker's state. */
+function streamConsumerFor(
+  o: EngineFeedOptions,
+  startSeq: () => Promise<number>,
+  onBatch: (messages: readonly RawEvent[], pending: number) => BatchDisposition,
+): StreamConsumer {
+  const { options, reporter } = o;
+  const subjects = o.source.subjects;
+  return createStreamConsumer({
+    js: o.js,
+    jsm: o.jsm,
+    stream: o.source.stream,
+    durable: o.consumer,
+    ...(subjects.length === 1 ? { filterSubject: subjects[0] as string } : {}),
+    batch: options.batch,
+    ackWaitMs: options.ackWait,
+    maxAckPending: options.maxAckPending,
+    startSeq,
+    log: o.log,
+    onState: (state, detail) => {
+      if (state === 'stopped' && reporter.state === 'stopped') return;
+      reporter.set(state, detail);
+    },
+    onBatch,
+  });
+}
+
+export function createEngineFeed(o: EngineFeedOptions): EngineFeed {
+  const { name, options, engine, policy, reporter, log } = o;
+  let consumer: StreamConsumer | undefined;
+  let starts = 0;
+  let retryTimer: NodeJS.Timeout | undefined;
+  let closed = false;
+  const position = {
+    db: o.db,
+    jsm: o.jsm,
+    worker: name,
+    stream: o.source.stream,
+    onGap: options.onGap,
+    log,
+    now: o.now,
+    checkpoint: () => engine.checkpoint,
+  };
+
+  /** Where the durable starts, at every (re)start; the engine's state is re-read after the first. */
+  function startSeq(): Promise<number> {
+    if (starts++ > 0) engine.reload();
+    policy.reload();
+    return startPosition(position);
+  }
+
+  function onBatch(messages: readonly RawEvent[], pending: number): BatchDisposition {
+    const started = performance.now();
+    const result = engine.applyBatch(messages);
+    const ms = performance.now() - started;
+    reporter.batch(messages.length, ms, pending, engine.checkpoint);
+    o.metrics?.batchCommitted(name, o.kind, result.applied, result.deadLetters.length, ms / 1000);
+    if (result.deadLetters.length > 0) o.kickDeadLetters();
+    o.afterBatch?.();
+    o.waiters.settle();
+    if (!result.stoppedAt) return { ackThrough: result.checkpoint };
+    stoppedAt(result.stoppedAt);
+    return { ackThrough: result.checkpoint, stop: true };
+  }
+
+  function stoppedAt(stop: StoppedAt) {
+    if (!stop.retry) return announceStop(o, stop);
+    const retry = policy.retryDelay(stop.seq);
+    announceStop(o, stop, retry);
+    retryTimer = setTimeout(() => {
+      retryTimer = undefined;
+      if (!closed && !consumer) void start();
+    }, retry.delayMs);
+  }
+
+  async function start(): Promise<void> {
+    const c = streamConsumerFor(o, startSeq, onBatch);
+    consumer = c;
+    // A consumer that stops by itself (onError: stop, a retry, a gap) leaves room for the next one.
+    void c.done.then(() => {
+      if (consumer === c) consumer = undefined;
+    });
+    try {
+      await c.start();
+    } catch (e) {
+      consumer = undefined;
+      if (e instanceof GapStop) {
+        reporter.set('stopped', e.message);
+        return;
+      }
+      throw e;
+    }
+    o.started?.();
+  }
+
+  return {
+    get consuming() {
+      return consumer !== undefined;
+    },
+    get closed() {
+      return closed;
+    },
+    start,
+    async stop(stopOptions) {
+      if (stopOptions?.forGood) closed = true;
+      if (retryTimer) clearTimeout(retryTimer);
+      retryTimer = undefined;
+      const c = consumer;
+      consumer = undefined;
+      await c?.stop();
+    },
+    rereadCheckpoint() {
+      starts = Math.max(starts, 1);
+    },
+  };
+}
