@@ -91,9 +91,9 @@ export { createLogger } from './logger.js';
 export type { RuntimeStatus, WorkerStatus } from './ops/status.js';
 // What runs.
 export type { Runtime, RuntimeOptions } from './runtime/runtime.js';
-export type { Clock } from './time/clock.js';
-export { systemClock } from './time/clock.js';
 export { createRuntime } from './runtime/runtime.js';
 export type { Health, HttpServer } from './serve/httpServer.js';
 export type { Metrics, MetricsOptions } from './serve/metrics.js';
 export { createMetrics } from './serve/metrics.js';
+export type { Clock } from './time/clock.js';
+export { systemClock } from './time/clock.js';

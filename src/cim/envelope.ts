@@ -9,6 +9,7 @@
  */
 import { v7 as uuidv7 } from 'uuid';
 import { InvalidEventError } from '../errors.js';
+import { systemClock } from '../time/clock.js';
 
 export interface StoredEvent<D = unknown> {
   event_id: string;
@@ -108,7 +109,7 @@ export function compareTimestamps(a: string, b: string): number {
 }
 
 /** Now as RFC 3339 UTC with millisecond precision, as prosa writes it. */
-export const nowTimestamp = (now: number = Date.now()): string => new Date(now).toISOString();
+export const nowTimestamp = (now: number = systemClock.now()): string => new Date(now).toISOString();
 
 /**
  * An instant as the crates' chrono writes a `DateTime<Utc>`: RFC 3339 with `Z` and 0, 3, 6 or 9

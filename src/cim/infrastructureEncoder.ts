@@ -3,6 +3,7 @@
  * envelope and JSON, field for field in the crate's order, and plain entity builders to fill them.
  */
 import { v7 as uuidv7 } from 'uuid';
+import { systemClock } from '../time/clock.js';
 import { formatTimestamp, type StoredEvent } from './envelope.js';
 import {
   type Cidr,
@@ -157,7 +158,7 @@ export function buildInfrastructureEnvelope<T extends InfrastructureEventType>(
   payload: InfrastructurePayloadInput<T>,
   options: EncodeOptions = {},
 ): StoredEvent<TaggedPayload<T>> {
-  const timestamp = options.timestamp ?? formatTimestamp(Date.now());
+  const timestamp = options.timestamp ?? formatTimestamp(systemClock.now());
   const variant = {
     event_id: payload.event_id ?? uuidv7(),
     correlation_id: payload.correlation_id ?? uuidv7(),

@@ -4,6 +4,7 @@ import { loadConfig, type ResolvedConfig } from '../config/config.js';
 import { createLogger, type Logger } from '../logger.js';
 import type { AdminContext } from '../ops/admin.js';
 import { openDatabase } from '../store/database.js';
+import { systemClock } from '../time/clock.js';
 import { connect } from './connect.js';
 import type { CliIo } from './io.js';
 
@@ -35,7 +36,7 @@ export function createContext(program: Command, io: CliIo): CliContext {
     const conn = await connect(c, log, natsRequired);
     const db = openDatabase(c.sqlitePath);
     try {
-      return await fn({ config: c, db, nc: conn?.nc, js: conn?.js, jsm: conn?.jsm, log });
+      return await fn({ config: c, db, nc: conn?.nc, js: conn?.js, jsm: conn?.jsm, log, clock: systemClock });
     } finally {
       db.close();
       await conn?.nc.close();

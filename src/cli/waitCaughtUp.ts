@@ -20,11 +20,11 @@ export async function waitCaughtUp(
       ),
     );
     const checkpoint = (name: string) => (db ? readCheckpoint(db, name)?.seq : undefined) ?? 0;
-    const deadline = Date.now() + timeoutMs;
+    const deadline = performance.now() + timeoutMs;
     for (;;) {
       const behind = targets.filter(([name, seq]) => checkpoint(name) < seq);
       if (behind.length === 0) return [];
-      if (Date.now() >= deadline)
+      if (performance.now() >= deadline)
         return behind.map(([name, seq]) => `${name} (at ${checkpoint(name)} of ${seq})`);
       await new Promise((r) => setTimeout(r, 200));
     }

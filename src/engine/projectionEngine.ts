@@ -26,6 +26,7 @@ import { createCheckpointWriter, readCheckpoint } from '../store/checkpoints.js'
 import { createDeadLetterWriter } from '../store/deadLetters.js';
 import { migrate } from '../store/migrations.js';
 import { quoteIdent, type SqliteDatabase, tableColumns, toSqlValue } from '../store/sqlite.js';
+import { type Clock, isoNow, systemClock } from '../time/clock.js';
 import {
   type ActorHost,
   createActorHost,
@@ -59,8 +60,8 @@ export interface ProjectionEngineOptions {
   policy?: BatchPolicy;
   /** The stream the messages come from (recorded with dead letters). */
   stream?: string;
-  /** Injectable clock for bookkeeping times. @default Date.now */
-  now?: () => number;
+  /** Where bookkeeping times come from. @default systemClock */
+  clock?: Clock;
 }
 
 export interface ProjectionEngine {
@@ -131,9 +132,10 @@ class ProjectionEngineImpl implements ProjectionEngine {
     const onError = options.onError ?? defaults.worker.onError;
     this.policy = options.policy ?? { verdict: () => onError };
     this.stream = options.stream ?? definition.source.stream;
-    this.now = options.now ?? Date.now;
+    const clock = options.clock ?? systemClock;
+    this.now = () => clock.now();
     this.consumes = subjectMatcher(definition.source.subjects);
-    migrate(db, this.name, definition.schema.migrations);
+    migrate(db, this.name, definition.schema.migrations, isoNow(clock));
 
     this.snapshots = createActorStateStore(db);
     const saveCheckpoint = createCheckpointWriter(db);

@@ -28,6 +28,7 @@ import { createDeadLetterWriter } from '../store/deadLetters.js';
 import { createOutboxWriter } from '../store/outbox.js';
 import { createSagaInstanceStore, type SagaInstanceStore } from '../store/sagaInstances.js';
 import { createTimerStore, type TimerStore } from '../store/timers.js';
+import { type Clock, systemClock } from '../time/clock.js';
 import { parseDuration } from '../time/duration.js';
 import {
   type ActorHost,
@@ -68,8 +69,8 @@ export interface SagaEngineOptions {
   /** Decides what a bad message does (overrides `onError`), and which the operator skipped. */
   policy?: BatchPolicy;
   stream?: string;
-  /** Injectable clock: timer due times and command timestamps. @default Date.now */
-  now?: () => number;
+  /** Where timer due times and command timestamps come from. @default systemClock */
+  clock?: Clock;
   /** Timeout durations in ms by name, over the definition's defaults. */
   timeouts?: Readonly<Record<string, number>>;
   /** How long finished instances' records are kept. @default 7 days */
@@ -147,7 +148,8 @@ class SagaEngineImpl implements SagaEngine {
     options: SagaEngineOptions,
   ) {
     this.name = definition.name;
-    this.now = options.now ?? Date.now;
+    const clock = options.clock ?? systemClock;
+    this.now = () => clock.now();
     const onError = options.onError ?? defaults.worker.onError;
     this.policy = options.policy ?? { verdict: () => onError };
     this.stream = options.stream ?? definition.source.stream;

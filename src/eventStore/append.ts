@@ -39,6 +39,7 @@
 import type { PubAck } from '@nats-io/jetstream';
 import type { StoredEvent } from '../cim/envelope.js';
 import { PartialAppendError, ProsaError, VersionConflictError } from '../errors.js';
+import type { Clock } from '../time/clock.js';
 import { version } from './read.js';
 import {
   API_WRONG_LAST_MSG_ID,
@@ -92,7 +93,7 @@ export async function append<D>(
   access: StreamAccess,
   aggregateId: string,
   events: readonly NewEvent<D>[],
-  options: AppendOptions = {},
+  options: AppendOptions & { clock?: Clock } = {},
 ): Promise<number> {
   checkAggregateId(aggregateId);
   const expected = options.expectedVersion;

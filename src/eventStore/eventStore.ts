@@ -28,6 +28,7 @@ import type { StreamConfig } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { StoredEvent } from '../cim/envelope.js';
 import { ConfigError } from '../errors.js';
+import { type Clock, systemClock } from '../time/clock.js';
 import { type AppendOptions, append } from './append.js';
 import {
   type ReadOptions,
@@ -109,6 +110,8 @@ export type EventStoreOptions = EventStoreLocation &
      * @default 5_000
      */
     timeoutMs?: number;
+    /** Where the appended events' timestamps come from. @default systemClock */
+    clock?: Clock;
   };
 
 /** Every default of `EventStoreOptions`, in one place. */
@@ -158,12 +161,14 @@ export interface EventStore {
 /** Creates an event store on an open connection; see the module header for the contract. */
 export function createEventStore(options: EventStoreOptions): EventStore {
   const access = checkOptions(options);
+  const clock = options.clock ?? systemClock;
   return {
     stream: access.stream,
     subjectPrefix: access.subjectPrefix,
     subjectFor: (aggregateId) => access.subjectFor(aggregateId),
     ensureStream: (config = {}) => access.ensureStream(config),
-    append: (aggregateId, events, appendOptions) => append(access, aggregateId, events, appendOptions),
+    append: (aggregateId, events, appendOptions) =>
+      append(access, aggregateId, events, { ...appendOptions, clock }),
     read: (aggregateId, readOptions) => read(access, aggregateId, readOptions),
     version: (aggregateId) => version(access, aggregateId),
     readByCorrelation: (correlationId) => readByCorrelation(access, correlationId),

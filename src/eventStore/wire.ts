@@ -13,6 +13,7 @@ import { headers, type MsgHdrs } from '@nats-io/transport-node';
 import { v7 as uuidv7 } from 'uuid';
 import { checkEnvelope, isUuid, makeEnvelope, type StoredEvent } from '../cim/envelope.js';
 import { InvalidEventError } from '../errors.js';
+import { type Clock, isoNow, systemClock } from '../time/clock.js';
 
 /** Header with the aggregate's version after the event (1 for its first event). */
 export const VERSION_HEADER = 'Prosa-Version';
@@ -46,6 +47,8 @@ export interface NewEvent<D = unknown> {
 export interface BatchIds {
   correlationId?: string;
   causationId?: string | null;
+  /** Where the events' timestamp comes from. @default systemClock */
+  clock?: Clock;
 }
 
 const SUBJECT_TOKENS = /^[^\s.*>]+(\.[^\s.*>]+)*$/;
@@ -90,7 +93,7 @@ export function prepareBatch<D>(
   const correlationId = ids.correlationId ?? newUuidV7();
   checkUuid(correlationId, 'correlationId');
   if (ids.causationId != null) checkUuid(ids.causationId, 'causationId');
-  const timestamp = new Date().toISOString();
+  const timestamp = isoNow(ids.clock ?? systemClock);
   const seen = new Set<string>();
   return events.map((e, i) => {
     if (typeof e?.eventType !== 'string' || e.eventType === '' || /[\r\n]/.test(e.eventType)) {

@@ -7,6 +7,7 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
 import { headers } from '@nats-io/transport-node';
 import type { Logger } from '../logger.js';
+import { type Clock, isoNow } from '../time/clock.js';
 import { DLQ_HEADERS, deadLetterMsgId } from './dlq.js';
 import { createOutboxDispatcher, type OutboxDispatcher } from './publishAfterCommit.js';
 
@@ -31,6 +32,8 @@ export function createDeadLetterDispatcher<R extends PendingDeadLetter>(o: {
   js: JetStreamClient;
   consumer: string;
   log: Logger;
+  /** When a letter was published, as recorded. */
+  clock: Clock;
   letters: DeadLetterSource<R>;
 }): OutboxDispatcher {
   const { js, consumer, log, letters } = o;
@@ -50,7 +53,7 @@ export function createDeadLetterDispatcher<R extends PendingDeadLetter>(o: {
         });
       },
       markDone(rows) {
-        letters.markPublished(rows, new Date().toISOString());
+        letters.markPublished(rows, isoNow(o.clock));
         for (const r of rows)
           log.warn({ seq: r.stream_seq, subject: r.subject, reason: r.reason }, 'event dead-lettered');
       },

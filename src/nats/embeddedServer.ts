@@ -30,6 +30,7 @@ import { connect as tcpConnect } from 'node:net';
 import { join, resolve } from 'node:path';
 import { ProsaError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { isoNow, systemClock } from '../time/clock.js';
 import { resolveNatsServerBinary } from './natsServerBinary.js';
 
 export interface EmbeddedServerOptions {
@@ -158,9 +159,9 @@ export function embeddedServerPids(dataDir: string): number[] {
 }
 
 async function waitForExit(pid: number, timeoutMs: number): Promise<boolean> {
-  const until = Date.now() + timeoutMs;
+  const until = performance.now() + timeoutMs;
   while (isProcessAlive(pid)) {
-    if (Date.now() >= until) return false;
+    if (performance.now() >= until) return false;
     await new Promise((r) => setTimeout(r, 25));
   }
   return true;
@@ -311,7 +312,7 @@ async function spawnServer(bin: string, dataDir: string, port: number, timeoutMs
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   child.once('error', () => {});
 
-  const until = Date.now() + timeoutMs;
+  const until = performance.now() + timeoutMs;
   let text = '';
   for (;;) {
     await new Promise((r) => setTimeout(r, 25));
@@ -323,7 +324,7 @@ async function spawnServer(bin: string, dataDir: string, port: number, timeoutMs
     const m = LISTEN.exec(text);
     if (m && text.includes(READY)) return { child, port: Number(m[1]), exited };
     const gone = child.exitCode !== null || child.signalCode !== null;
-    if (gone || Date.now() > until) {
+    if (gone || performance.now() > until) {
       if (!gone) child.kill('SIGKILL');
       await exited;
       const why = gone
@@ -380,7 +381,7 @@ export async function startEmbeddedServer(options: EmbeddedServerOptions): Promi
     url,
     port,
     pid,
-    startedAt: new Date().toISOString(),
+    startedAt: isoNow(systemClock),
     ownerPid: process.pid,
     storeDir: embeddedStoreDir(dataDir),
   });

@@ -21,6 +21,7 @@ import { clearPause, recordPause } from '../store/pauses.js';
 import { listSagaInstances } from '../store/sagaInstances.js';
 import { recordSkip } from '../store/skips.js';
 import { cancelTimer, listPendingTimers } from '../store/timers.js';
+import { type Clock, isoNow } from '../time/clock.js';
 import {
   type DeadLetterEntry,
   listDeadLetters,
@@ -36,6 +37,8 @@ export interface AdminContext {
   js: JetStreamClient | undefined;
   jsm: JetStreamManager | undefined;
   log: Logger;
+  /** Where the times of pauses, resets and cancellations come from. */
+  clock: Clock;
 }
 
 type Found =
@@ -95,7 +98,7 @@ export async function pauseWorker(
   const { definition } = findWorker(c.config, name);
   if (await ask(c, definition.name, 'pause', { reason }))
     return { worker: definition.name, via: 'running worker', detail: 'paused' };
-  recordPause(c.db, definition.name, { reason, byPid: null }, new Date().toISOString());
+  recordPause(c.db, definition.name, { reason, byPid: null }, isoNow(c.clock));
   return { worker: definition.name, via: 'sqlite', detail: 'will stay paused when it starts' };
 }
 
@@ -124,7 +127,7 @@ export async function resetSaga(c: AdminContext, name: string, toSeq: number): P
   const saga = found.definition.name;
   const running = await ask(c, saga, 'pause', { reason: `reset to ${toSeq}`, byPid: process.pid });
   try {
-    moveCheckpoint(c.db, saga, toSeq, new Date().toISOString());
+    moveCheckpoint(c.db, saga, toSeq, isoNow(c.clock));
   } finally {
     if (running) await ask(c, saga, 'resume');
   }
@@ -165,6 +168,7 @@ export async function purgeDeadLettersOf(c: AdminContext, consumer: string): Pro
     c.db,
     c.config.workers[definition.name]?.consumer ?? definition.name,
     definition.name,
+    c.clock,
   );
 }
 
@@ -197,18 +201,20 @@ export async function retryDeadLetters(
     const stream = found.definition.source.stream;
     const engine =
       found.kind === 'projection'
-        ? createProjectionEngine(found.definition, c.db, { stream })
+        ? createProjectionEngine(found.definition, c.db, { stream, clock: c.clock })
         : createSagaEngine(found.definition, c.db, {
             stream,
+            clock: c.clock,
             timeouts: c.config.workers[worker]?.timeouts ?? {},
           });
-    outcomes = engine.applyOutOfOrder(messages, retryRecorder(c.db, worker, stream));
+    outcomes = engine.applyOutOfOrder(messages, retryRecorder(c.db, worker, stream, c.clock));
     engine.close();
     // Failed-again letters go back to the DLQ stream under a new id now, not at the next start.
     const dispatcher = createDeadLetterDispatcher({
       js,
       consumer: durable,
       log: c.log,
+      clock: c.clock,
       letters: createDeadLetterOutbox(c.db, worker),
     });
     await Promise.race([dispatcher.kick(), new Promise((r) => setTimeout(r, 10_000))]);
@@ -249,7 +255,7 @@ export function cancelTimeout(c: AdminContext, saga: string, instance: string, t
   const found = findWorker(c.config, saga);
   if (found.kind !== 'saga') throw new ProsaError('PROSA_NOT_FOUND', `${saga} is a projection, not a saga`);
   const name = found.definition.name;
-  if (!cancelTimer(c.db, name, instance, timeout, Date.now())) {
+  if (!cancelTimer(c.db, name, instance, timeout, c.clock.now())) {
     throw new ProsaError(
       'PROSA_NOT_FOUND',
       `${name}: instance ${instance} has no pending timeout named "${timeout}" (see \`prosa sagas ls ${name}\`)`,

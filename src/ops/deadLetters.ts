@@ -10,6 +10,7 @@ import type { OutOfOrderOutcome } from '../engine/projectionEngine.js';
 import { DLQ_HEADERS, DLQ_STREAM } from '../nats/dlq.js';
 import type { SqliteDatabase } from '../store/database.js';
 import { createRetriedCheck, markDeadLettersPurged } from '../store/deadLetters.js';
+import { type Clock, isoNow } from '../time/clock.js';
 
 export interface DeadLetterEntry {
   /** The consumer (worker) that dead-lettered it. */
@@ -71,9 +72,10 @@ export async function purgeDeadLetters(
   db: SqliteDatabase | undefined,
   consumer: string,
   worker: string,
+  clock: Clock,
 ): Promise<number> {
   const r = await jsm.streams.purge(DLQ_STREAM, { filter: `dlq.${consumer}` });
-  if (db) markDeadLettersPurged(db, worker, new Date().toISOString());
+  if (db) markDeadLettersPurged(db, worker, isoNow(clock));
   return r.purged;
 }
 

@@ -4,6 +4,7 @@
  * gaps) and the stream (its last sequence). So `prosa status` works while the worker runs, from
  * another terminal, and when it is down.
  */
+
 import type { JetStreamManager } from '@nats-io/jetstream';
 import type { ResolvedConfig } from '../config/config.js';
 import { subjectCovers } from '../define/subjects.js';
@@ -16,6 +17,7 @@ import { createUnpublishedCounter } from '../store/outbox.js';
 import { createInstanceCounter } from '../store/sagaInstances.js';
 import { createNextTimeoutReader } from '../store/timers.js';
 import { createWorkerRowReader, type WorkerState } from '../store/workers.js';
+import { type Clock, systemClock } from '../time/clock.js';
 
 export interface WorkerStatus {
   name: string;
@@ -83,9 +85,10 @@ export async function collectStatus(o: {
   db: SqliteDatabase | undefined;
   jsm: JetStreamManager | undefined;
   live?: ReadonlyMap<string, LiveWorkerInfo>;
-  now?: () => number;
+  /** @default systemClock */
+  clock?: Clock;
 }): Promise<RuntimeStatus> {
-  const now = o.now ?? Date.now;
+  const clock = o.clock ?? systemClock;
   const { db } = o;
   const q = db && {
     worker: createWorkerRowReader(db),
@@ -104,7 +107,8 @@ export async function collectStatus(o: {
     const live = o.live?.get(def.name);
     const checkpoint = live?.checkpoint ?? (db && readCheckpoint(db, def.name)?.seq) ?? 0;
     const row = q?.worker(def.name);
-    const fresh = row !== undefined && now() - Date.parse(row.updatedAt) < STALE_MS && pidAlive(row.pid);
+    const fresh =
+      row !== undefined && clock.now() - Date.parse(row.updatedAt) < STALE_MS && pidAlive(row.pid);
     let streamLastSeq: number | null = null;
     if (o.jsm && stream) {
       try {

@@ -12,6 +12,7 @@ import type { Logger } from '../logger.js';
 import { type BatchDisposition, createStreamConsumer, type StreamConsumer } from '../nats/consumer.js';
 import type { Metrics } from '../serve/metrics.js';
 import type { SqliteDatabase } from '../store/database.js';
+import type { Clock } from '../time/clock.js';
 import type { CheckpointWaiters } from './checkpointWaiters.js';
 import type { ErrorPolicy, RetryDelay } from './errorPolicy.js';
 import { GapStop, startPosition } from './startPosition.js';
@@ -31,7 +32,7 @@ export interface EngineFeedOptions {
   js: JetStreamClient;
   jsm: JetStreamManager;
   log: Logger;
-  now: () => number;
+  clock: Clock;
   engine: FedEngine;
   policy: ErrorPolicy;
   reporter: WorkerReporter;
@@ -129,7 +130,7 @@ export function createEngineFeed(o: EngineFeedOptions): EngineFeed {
     stream: o.source.stream,
     onGap: options.onGap,
     log,
-    now: o.now,
+    clock: o.clock,
     checkpoint: () => engine.checkpoint,
   };
 

@@ -6,6 +6,7 @@ import { createProjectionEngine } from '../engine/projectionEngine.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../serve/metrics.js';
 import type { SqliteDatabase } from '../store/database.js';
+import { type Clock, systemClock } from '../time/clock.js';
 import { createWorker, type Worker } from './worker.js';
 
 export interface ProjectionWorkerOptions {
@@ -15,13 +16,14 @@ export interface ProjectionWorkerOptions {
   js: JetStreamClient;
   jsm: JetStreamManager;
   log: Logger;
-  now?: () => number;
+  /** @default systemClock */
+  clock?: Clock;
   /** @default none */
   metrics?: Metrics;
 }
 
 export function createProjectionWorker(o: ProjectionWorkerOptions): Worker {
-  const now = o.now ?? Date.now;
+  const clock = o.clock ?? systemClock;
   return createWorker({
     ...o,
     kind: 'projection',
@@ -32,8 +34,8 @@ export function createProjectionWorker(o: ProjectionWorkerOptions): Worker {
         maxActors: o.options.maxActors,
         policy,
         stream: o.definition.source.stream,
-        now,
+        clock,
       }),
-    now,
+    clock,
   });
 }

@@ -28,6 +28,7 @@ import { pidAlive } from '../store/liveness.js';
 import { rerunMigrations } from '../store/migrations.js';
 import { readRebuildLock, releaseRebuildLock, writeRebuildLock } from '../store/rebuilds.js';
 import { quoteIdent, type SqliteDatabase } from '../store/sqlite.js';
+import { type Clock, isoNow, systemClock } from '../time/clock.js';
 
 export interface RebuildProgress {
   phase: 'replaying' | 'catching up' | 'swapping' | 'done';
@@ -66,7 +67,8 @@ export interface RebuildOptions {
   pauseLive?: () => Promise<void>;
   /** Resumes the live worker after the swap (it re-reads the checkpoint). */
   resumeLive?: () => Promise<void>;
-  now?: () => number;
+  /** @default systemClock */
+  clock?: Clock;
 }
 
 export interface RebuildResult {
@@ -123,7 +125,7 @@ export async function rebuildProjection(o: RebuildOptions): Promise<RebuildResul
 async function rebuildLocked(o: RebuildOptions): Promise<RebuildResult> {
   const { definition, db, js, jsm, log } = o;
   const name = definition.name;
-  const now = o.now ?? Date.now;
+  const clock = o.clock ?? systemClock;
   const batchSize = o.batchSize ?? 100_000;
   const batchBytes = o.batchBytes ?? 128 * 2 ** 20;
   const version = definition.version ?? 1;
@@ -146,7 +148,7 @@ async function rebuildLocked(o: RebuildOptions): Promise<RebuildResult> {
         pid: process.pid,
         shadowPath,
         reason,
-        startedAt: new Date(now()).toISOString(),
+        startedAt: isoNow(clock),
       });
       return held !== undefined;
     })
@@ -167,7 +169,7 @@ async function rebuildLocked(o: RebuildOptions): Promise<RebuildResult> {
     const engine = createProjectionEngine(definition, shadow, {
       maxActors: o.maxActors ?? 100_000,
       stream: definition.source.stream,
-      now,
+      clock,
     });
     const startCheckpoint = engine.checkpoint;
     log.info(
@@ -244,7 +246,7 @@ async function rebuildLocked(o: RebuildOptions): Promise<RebuildResult> {
     // 4. The swap: one transaction on the live database.
     phase = 'swapping';
     report();
-    swap(db, shadowPath, definition, checkpoint, version);
+    swap(db, shadowPath, definition, checkpoint, version, isoNow(clock));
     removeDatabaseFiles(shadowPath);
     phase = 'done';
     report();
@@ -274,6 +276,7 @@ function swap(
   definition: ProjectionDefinition<ProsaEvent, string>,
   checkpoint: number,
   version: number,
+  at: string,
 ): void {
   const name = definition.name;
   const objects = schemaObjects(definition.schema.migrations);
@@ -285,7 +288,6 @@ function swap(
         else if (o.type === 'trigger') db.exec(`DROP TRIGGER IF EXISTS main.${quoteIdent(o.name)}`);
         else if (o.type === 'table') db.exec(`DROP TABLE IF EXISTS main.${quoteIdent(o.name)}`);
       }
-      const at = new Date().toISOString();
       rerunMigrations(db, name, definition.schema.migrations, at);
       for (const o of objects) {
         if (o.type === 'table')

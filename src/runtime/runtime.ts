@@ -28,7 +28,6 @@ import { createSagaWorker } from './sagaWorker.js';
 import { createVersionRebuilds, type VersionRebuilds } from './versionRebuilds.js';
 import type { Worker } from './worker.js';
 
-
 export interface RuntimeOptions {
   /** @default a pino logger at the config's level */
   log?: Logger;
@@ -95,7 +94,6 @@ class RuntimeImpl implements Runtime {
   http: HttpServer | undefined;
   private readonly log: Logger;
   private readonly clock: Clock;
-  private readonly now: () => number;
   private readonly opened: OpenedNats = {};
   private db: SqliteDatabase | undefined;
   private control: Subscription | undefined;
@@ -109,8 +107,7 @@ class RuntimeImpl implements Runtime {
     this.log = options.log ?? createLogger({ level: config.logLevel });
     this.clock = options.clock ?? systemClock;
     const clock = this.clock;
-    this.now = () => clock.now();
-    this.metrics = options.metrics ?? createMetrics({ now: this.now });
+    this.metrics = options.metrics ?? createMetrics({ clock });
     this.versionRebuilds = createVersionRebuilds({
       rebuild: (name, o) => this.rebuild(name, o),
       swappedIn: async (definition) => {
@@ -167,7 +164,15 @@ class RuntimeImpl implements Runtime {
   private workerContext(name: string) {
     const { link, db } = this.started();
     const options = this.config.workers[name] as ResolvedConfig['workers'][string];
-    return { options, db, js: link.js, jsm: link.jsm, log: this.log, now: this.now, metrics: this.metrics };
+    return {
+      options,
+      db,
+      js: link.js,
+      jsm: link.jsm,
+      log: this.log,
+      clock: this.clock,
+      metrics: this.metrics,
+    };
   }
 
   private projectionWorker(definition: ProjectionDefinition<ProsaEvent, string>): Worker {
@@ -180,7 +185,7 @@ class RuntimeImpl implements Runtime {
 
   /** Every configured worker, or a version rebuild for a projection whose model is of another version. */
   private createWorkers(db: SqliteDatabase): void {
-    claimWorkers(db, this.configuredNames(), this.now);
+    claimWorkers(db, this.configuredNames(), this.clock);
     for (const definition of this.config.projections) {
       const stored = readCheckpoint(db, definition.name);
       if (stored && stored.version !== (definition.version ?? 1))
@@ -262,7 +267,7 @@ class RuntimeImpl implements Runtime {
       db,
       jsm: opened.link?.jsm,
       live: this.liveWorkers(),
-      now: this.now,
+      clock: this.clock,
     });
   }
 
@@ -316,7 +321,7 @@ class RuntimeImpl implements Runtime {
       js: link.js,
       jsm: link.jsm,
       log: this.log,
-      now: this.now,
+      clock: this.clock,
       reason: o.reason ?? 'requested',
       ...(o.onProgress ? { onProgress: o.onProgress } : {}),
       ...(live

@@ -14,6 +14,7 @@ import { createOutboxDispatcher } from '../nats/publishAfterCommit.js';
 import type { Metrics } from '../serve/metrics.js';
 import type { SqliteDatabase } from '../store/database.js';
 import { createOutboxReader, type OutboxCommand } from '../store/outbox.js';
+import { type Clock, systemClock } from '../time/clock.js';
 import { createTimerScheduler } from './timerScheduler.js';
 import { createWorker, type Worker } from './worker.js';
 
@@ -24,14 +25,15 @@ export interface SagaWorkerOptions {
   js: JetStreamClient;
   jsm: JetStreamManager;
   log: Logger;
-  now?: () => number;
+  /** @default systemClock */
+  clock?: Clock;
   /** @default none */
   metrics?: Metrics;
 }
 
 export function createSagaWorker(o: SagaWorkerOptions): Worker {
   const { definition, options, db, js } = o;
-  const now = o.now ?? Date.now;
+  const clock = o.clock ?? systemClock;
   const log = o.log.child({ saga: definition.name });
   // The worker decides what a bad event does; the timers below need the engine before the worker exists.
   let workerPolicy: BatchPolicy | undefined;
@@ -42,7 +44,7 @@ export function createSagaWorker(o: SagaWorkerOptions): Worker {
       skipped: (seq) => workerPolicy?.skipped?.(seq),
     },
     stream: definition.source.stream,
-    now,
+    clock,
     timeouts: options.timeouts,
     finishedRetentionMs: options.finishedRetention,
   });
@@ -54,7 +56,7 @@ export function createSagaWorker(o: SagaWorkerOptions): Worker {
         await js.publish(r.subject, r.body, { msgID: r.commandId });
       },
       markDone: (rows) => {
-        commands.markPublished(rows, now());
+        commands.markPublished(rows, clock.now());
         for (const r of rows) log.debug({ commandId: r.commandId, subject: r.subject }, 'command published');
       },
     },
@@ -62,7 +64,7 @@ export function createSagaWorker(o: SagaWorkerOptions): Worker {
     'commands',
   );
   const timers = createTimerScheduler({
-    now,
+    clock,
     nextDue: () => engine.nextTimeoutAt(),
     fire: () => {
       const fired = engine.fireDueTimers();
@@ -87,7 +89,7 @@ export function createSagaWorker(o: SagaWorkerOptions): Worker {
     js,
     jsm: o.jsm,
     log: o.log,
-    now,
+    clock,
     ...(o.metrics ? { metrics: o.metrics } : {}),
     hooks: {
       afterBatch: () => {

@@ -8,6 +8,7 @@ import type { WorkerOptions } from '../config/config.js';
 import type { Logger } from '../logger.js';
 import type { SqliteDatabase } from '../store/database.js';
 import { recordGap } from '../store/gaps.js';
+import { type Clock, isoNow } from '../time/clock.js';
 
 /** The worker stops at a gap as configured (`onGap: 'stop'`). */
 export class GapStop extends Error {
@@ -25,7 +26,7 @@ export interface StartPositionOptions {
   /** The worker's checkpoint, read once the stream's first sequence is known. */
   checkpoint: () => number;
   log: Logger;
-  now: () => number;
+  clock: Clock;
 }
 
 /** The sequence to start at; throws GapStop past a gap when `onGap` is stop. */
@@ -33,7 +34,7 @@ export async function startPosition(o: StartPositionOptions): Promise<number> {
   const first = (await o.jsm.streams.info(o.stream)).state.first_seq;
   const checkpoint = o.checkpoint();
   if (checkpoint > 0 && checkpoint + 1 < first) {
-    recordGap(o.db, o.worker, { from: checkpoint + 1, to: first - 1 }, new Date(o.now()).toISOString());
+    recordGap(o.db, o.worker, { from: checkpoint + 1, to: first - 1 }, isoNow(o.clock));
     o.log.error(
       { checkpoint, streamFirstSeq: first, missed: first - checkpoint - 1 },
       `GAP: stream ${o.stream} no longer holds messages ${checkpoint + 1}..${first - 1} (its limits dropped them before they were applied); ${

@@ -4,6 +4,7 @@
  * `pollMs` and whenever the next due time is nearer, so a timer that came due while the worker was
  * down fires right after start, and a virtual clock moved by a test is noticed within one poll.
  */
+import type { Clock } from '../time/clock.js';
 export interface TimerScheduler {
   start(): void;
   /** Look now (e.g. after a batch that may have started a timer). */
@@ -12,7 +13,7 @@ export interface TimerScheduler {
 }
 
 export function createTimerScheduler(o: {
-  now: () => number;
+  clock: Clock;
   nextDue: () => number | undefined;
   /** Fires what is due; returns how many fired. */
   fire: () => number;
@@ -28,7 +29,7 @@ export function createTimerScheduler(o: {
     timer = undefined;
     if (!running) return;
     try {
-      for (let due = o.nextDue(); due !== undefined && due <= o.now(); due = o.nextDue()) {
+      for (let due = o.nextDue(); due !== undefined && due <= o.clock.now(); due = o.nextDue()) {
         if (o.fire() === 0) break;
       }
     } catch (e) {
@@ -39,7 +40,7 @@ export function createTimerScheduler(o: {
   const schedule = () => {
     if (!running || timer) return;
     const due = o.nextDue();
-    const wait = due === undefined ? pollMs : Math.max(0, Math.min(pollMs, due - o.now()));
+    const wait = due === undefined ? pollMs : Math.max(0, Math.min(pollMs, due - o.clock.now()));
     timer = setTimeout(check, wait);
     timer.unref();
   };

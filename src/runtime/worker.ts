@@ -19,6 +19,7 @@ import { createDeadLetterOutbox, retryRecorder } from '../store/deadLetters.js';
 import { pidAlive } from '../store/liveness.js';
 import { clearPause, readPause, recordPause } from '../store/pauses.js';
 import type { WorkerState } from '../store/workers.js';
+import { type Clock, isoNow } from '../time/clock.js';
 import { createCheckpointWaiters } from './checkpointWaiters.js';
 import { createEngineFeed } from './engineFeed.js';
 import { createErrorPolicy } from './errorPolicy.js';
@@ -81,7 +82,7 @@ export interface CreateWorkerOptions {
   js: JetStreamClient;
   jsm: JetStreamManager;
   log: Logger;
-  now: () => number;
+  clock: Clock;
   hooks?: WorkerHooks;
   /** Where each committed batch is counted (src/serve/metrics.ts). @default none */
   metrics?: Metrics;
@@ -111,7 +112,7 @@ function logRetried(log: Logger, outcomes: readonly OutOfOrderOutcome[]): void {
 }
 
 export function createWorker(o: CreateWorkerOptions): Worker {
-  const { name, options, db, js, now, hooks = {} } = o;
+  const { name, options, db, js, clock, hooks = {} } = o;
   const stream = o.source.stream;
   const log = o.log.child({ [o.kind]: name });
   const consumerName = options.consumer ?? name;
@@ -119,6 +120,7 @@ export function createWorker(o: CreateWorkerOptions): Worker {
   const engine = o.engine(policy);
   const dlq = createDeadLetterDispatcher({
     js,
+    clock,
     consumer: consumerName,
     log,
     letters: createDeadLetterOutbox(db, name),
@@ -128,7 +130,7 @@ export function createWorker(o: CreateWorkerOptions): Worker {
     worker: name,
     kind: o.kind,
     log,
-    now,
+    clock,
     liveActors: () => engine.liveActors,
   });
   const waiters = createCheckpointWaiters(`${o.kind} ${name}`, () => engine.checkpoint);
@@ -182,12 +184,7 @@ export function createWorker(o: CreateWorkerOptions): Worker {
       await feed.start();
     },
     async pause(request) {
-      recordPause(
-        db,
-        name,
-        { reason: request.reason, byPid: request.byPid ?? null },
-        new Date(now()).toISOString(),
-      );
+      recordPause(db, name, { reason: request.reason, byPid: request.byPid ?? null }, isoNow(clock));
       await feed.stop();
       reporter.set('paused', request.reason);
       log.info({ reason: request.reason, checkpoint: engine.checkpoint }, 'paused');
@@ -213,7 +210,7 @@ export function createWorker(o: CreateWorkerOptions): Worker {
       waiters.rejectAll();
     },
     retry(messages) {
-      const outcomes = engine.applyOutOfOrder(messages, retryRecorder(db, name, stream));
+      const outcomes = engine.applyOutOfOrder(messages, retryRecorder(db, name, stream, clock));
       void dlq.kick();
       logRetried(log, outcomes);
       return outcomes;

@@ -6,6 +6,7 @@
 import type { Logger } from '../logger.js';
 import type { SqliteDatabase } from '../store/database.js';
 import { createWorkerRowWriter, type WorkerState } from '../store/workers.js';
+import { type Clock, isoNow } from '../time/clock.js';
 
 export interface WorkerReporter {
   readonly state: WorkerState;
@@ -28,7 +29,7 @@ export function createWorkerReporter(o: {
   worker: string;
   kind: 'projection' | 'saga';
   log: Logger;
-  now: () => number;
+  clock: Clock;
   liveActors: () => number;
 }): WorkerReporter {
   const writeRow = createWorkerRowWriter(o.db);
@@ -38,13 +39,13 @@ export function createWorkerReporter(o: {
   let checkpoint = 0;
   // Events counted per one-second bucket, over the last five.
   const buckets = new Array<number>(5).fill(0);
-  let bucketAt = Math.floor(o.now() / 1000);
+  let bucketAt = Math.floor(o.clock.now() / 1000);
   let sinceLog = 0;
-  let lastLog = o.now();
+  let lastLog = o.clock.now();
   let timer: NodeJS.Timeout | undefined;
 
   const roll = () => {
-    const nowSec = Math.floor(o.now() / 1000);
+    const nowSec = Math.floor(o.clock.now() / 1000);
     while (bucketAt < nowSec) {
       bucketAt++;
       buckets[bucketAt % buckets.length] = 0;
@@ -67,7 +68,7 @@ export function createWorkerReporter(o: {
         liveActors: o.liveActors(),
         rate: rate(),
         detail: detail ?? null,
-        updatedAt: new Date(o.now()).toISOString(),
+        updatedAt: isoNow(o.clock),
       });
     } catch (e) {
       o.log.debug({ err: e }, 'worker status not written');
@@ -100,7 +101,7 @@ export function createWorkerReporter(o: {
       checkpoint = cp;
       if (state === 'running' || state === 'catching up') state = pending > 0 ? 'catching up' : 'running';
       sinceLog += messages;
-      const t = o.now();
+      const t = o.clock.now();
       if (t - lastLog >= LOG_EVERY_MS) {
         if (sinceLog > 0) {
           o.log.info(

@@ -13,9 +13,11 @@
  *
  * `src/serve/httpServer.ts` serves it at `/metrics`.
  */
+
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { RuntimeStatus, WorkerStatus } from '../ops/status.js';
 import { WORKER_STATES as STATES, type WorkerState } from '../store/workers.js';
+import { type Clock, systemClock } from '../time/clock.js';
 
 export type WorkerKind = 'projection' | 'saga';
 
@@ -59,8 +61,8 @@ export interface MetricsOptions {
    * @default true
    */
   defaultMetrics?: boolean;
-  /** Where time comes from, for the seconds until a saga's next timeout. @default Date.now */
-  now?: () => number;
+  /** Where time comes from, for the seconds until a saga's next timeout. @default systemClock */
+  clock?: Clock;
 }
 
 /**
@@ -90,7 +92,7 @@ interface WorkerChildren {
 export function createMetrics(options: MetricsOptions = {}): Metrics {
   const registry = options.registry ?? new Registry();
   const prefix = options.prefix ?? 'prosa_';
-  const now = options.now ?? Date.now;
+  const clock = options.clock ?? systemClock;
   const registers = [registry];
   const labelNames = LABELS;
 
@@ -209,7 +211,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       outbox.set(labels, w.outboxPending ?? 0);
       instances.set(labels, w.activeInstances ?? 0);
       const due = w.nextTimeoutAt ? Date.parse(w.nextTimeoutAt) : Number.NaN;
-      if (Number.isFinite(due)) nextTimeout.set(labels, (due - now()) / 1000);
+      if (Number.isFinite(due)) nextTimeout.set(labels, (due - clock.now()) / 1000);
     }
   };
 

@@ -3,6 +3,8 @@
  * stream after it (an outbox), so each bad message reaches the stream once, across crashes; then
  * what an operator made of them (retried, purged).
  */
+
+import { type Clock, isoNow } from '../time/clock.js';
 import type { SqliteDatabase } from './sqlite.js';
 
 export const DEAD_LETTERS_SCHEMA: readonly string[] = [
@@ -113,6 +115,7 @@ export function retryRecorder(
   db: SqliteDatabase,
   worker: string,
   stream: string,
+  clock: Clock,
 ): (outcome: RetryOutcome) => void {
   const resolved = db.prepare(
     "INSERT INTO prosa_dead_letters (worker, stream, stream_seq, subject, body, reason, created_at, resolution, resolved_at) VALUES (?, ?, ?, '', x'', 'retried', ?, 'retried', ?) ON CONFLICT (worker, stream_seq) DO UPDATE SET resolution = 'retried', resolved_at = excluded.resolved_at",
@@ -121,7 +124,7 @@ export function retryRecorder(
     'UPDATE prosa_dead_letters SET reason = ?, attempts = attempts + 1, published_at = NULL WHERE worker = ? AND stream_seq = ?',
   );
   return (outcome) => {
-    const at = new Date().toISOString();
+    const at = isoNow(clock);
     if (outcome.applied) resolved.run(worker, stream, outcome.seq, at, at);
     else failed.run(outcome.reason, worker, outcome.seq);
   };

@@ -11,8 +11,16 @@ export const MIGRATIONS_SCHEMA: readonly string[] = [
    )`,
 ];
 
-/** Runs a worker's migrations that have not run yet, in order, each once, in one transaction. */
-export function migrate(db: SqliteDatabase, worker: string, migrations: readonly string[]): number {
+/**
+ * Runs a worker's migrations that have not run yet, in order, each once, in one transaction; each is
+ * recorded as applied `at`.
+ */
+export function migrate(
+  db: SqliteDatabase,
+  worker: string,
+  migrations: readonly string[],
+  at: string,
+): number {
   const applied = new Set(
     (db.prepare('SELECT idx FROM prosa_migrations WHERE worker = ?').all(worker) as { idx: number }[]).map(
       (r) => r.idx,
@@ -32,7 +40,7 @@ export function migrate(db: SqliteDatabase, worker: string, migrations: readonly
           { cause },
         );
       }
-      record.run(worker, idx, new Date().toISOString());
+      record.run(worker, idx, at);
       ran++;
     });
   })();

@@ -2,8 +2,10 @@
  * What each running worker last said about itself (`prosa_workers`), written once a second for
  * `prosa status` in another terminal; the row's pid is also this process's claim on the worker.
  */
+
 import { hostname } from 'node:os';
 import { ProsaError } from '../errors.js';
+import type { Clock } from '../time/clock.js';
 import { pidAlive } from './liveness.js';
 import type { SqliteDatabase } from './sqlite.js';
 
@@ -78,14 +80,14 @@ const CLAIM_STALE_MS = 30_000;
  * `prosa resume` restarts it there). Checked and written in one immediate transaction, so two starts
  * at once cannot both win.
  */
-export function claimWorkers(db: SqliteDatabase, workers: readonly string[], now: () => number): void {
+export function claimWorkers(db: SqliteDatabase, workers: readonly string[], clock: Clock): void {
   const row = db.prepare('SELECT pid, updated_at AS updatedAt FROM prosa_workers WHERE worker = ?');
   const claim = db.prepare(
     `INSERT INTO prosa_workers (worker, kind, state, pid, updated_at) VALUES (?, '', 'starting', ?, ?)
      ON CONFLICT (worker) DO UPDATE SET state = excluded.state, pid = excluded.pid, updated_at = excluded.updated_at`,
   );
   db.transaction(() => {
-    const at = now();
+    const at = clock.now();
     for (const worker of workers) {
       const held = row.get(worker) as { pid: number | null; updatedAt: string } | undefined;
       if (

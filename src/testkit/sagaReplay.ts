@@ -10,7 +10,7 @@
 import { defaults } from '../defaults.js';
 import type { ProsaEvent, RawEvent } from '../define/projection.js';
 import type { SagaDefinition } from '../define/saga.js';
-import { createSagaEngine, type SagaEngine } from '../engine/sagaEngine.js';
+import { createSagaEngine, type SagaEngine, type SagaEngineOptions } from '../engine/sagaEngine.js';
 import { openDatabase, type SqliteDatabase } from '../store/database.js';
 import { createOutboxReader } from '../store/outbox.js';
 import { timerStatuses } from '../store/timers.js';
@@ -57,9 +57,9 @@ export function replaySaga<E extends ProsaEvent, T extends string, C extends str
 ): SagaReplayResult {
   const db = openDatabase(':memory:');
   let now = options.startAt ?? Date.UTC(2025, 0, 1);
-  const engineOptions = {
+  const engineOptions: SagaEngineOptions = {
     maxActors: plan.maxActors ?? defaults.worker.maxActors,
-    now: () => now,
+    clock: { now: () => now },
     ...(options.timeouts ? { timeouts: options.timeouts } : {}),
   };
   let engine: SagaEngine = createSagaEngine(saga, db, engineOptions);

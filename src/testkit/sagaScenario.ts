@@ -76,7 +76,7 @@ export function sagaScenario<E extends ProsaEvent>(
     if (ms === undefined) throw new Error(`timeouts.${name}: expected a duration like "5m", got ${text}`);
     timeouts[name] = ms;
   }
-  const start = (): SagaEngine => createSagaEngine(definition, db, { now: () => now, timeouts });
+  const start = (): SagaEngine => createSagaEngine(definition, db, { clock: { now: () => now }, timeouts });
   let engine = start();
   let seq = 0;
   // What `given` caused counts as published, as the dispatcher would have done; what is still

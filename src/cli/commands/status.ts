@@ -4,6 +4,7 @@ import type { ResolvedConfig } from '../../config/config.js';
 import { ConfigError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import { collectStatus, type RuntimeStatus } from '../../ops/status.js';
+import { isoNow, systemClock } from '../../time/clock.js';
 import { formatDuration, parseDuration } from '../../time/duration.js';
 import { connect, openIfExists } from '../connect.js';
 import type { CliContext } from '../context.js';
@@ -91,7 +92,7 @@ async function watch(
     const text = opts.json ? `${JSON.stringify(s)}\n` : formatStatusTable(s);
     ctx.io.out(
       ctx.tty && !opts.json
-        ? `\x1b[2J\x1b[H${new Date().toISOString()}  (every ${formatDuration(every)}; Ctrl-C to stop)\n\n${text}`
+        ? `\x1b[2J\x1b[H${isoNow(systemClock)}  (every ${formatDuration(every)}; Ctrl-C to stop)\n\n${text}`
         : text,
     );
     await new Promise((r) => setTimeout(r, every));

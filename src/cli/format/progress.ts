@@ -30,8 +30,8 @@ export function rebuildProgress(
       if (bar.getTotal() !== p.target) bar.setTotal(p.target);
       if (!bar.isActive) bar.start(p.target, p.checkpoint, { rate: p.eventsPerSecond, phase: p.phase });
       bar.update(p.checkpoint, { rate: p.eventsPerSecond, phase: p.phase });
-    } else if (Date.now() - lastLine >= lineEveryMs || p.phase === 'done' || p.phase === 'swapping') {
-      lastLine = Date.now();
+    } else if (performance.now() - lastLine >= lineEveryMs || p.phase === 'done' || p.phase === 'swapping') {
+      lastLine = performance.now();
       out(`${JSON.stringify({ rebuild: name, ...p })}\n`);
     }
   };
@@ -51,11 +51,11 @@ export function demoProgress(
       })
     : undefined;
   bar?.start(events, 0);
-  let lastLine = Date.now();
+  let lastLine = performance.now();
   const onProgress = (published: number, total: number) => {
     if (bar) bar.update(published);
-    else if (Date.now() - lastLine >= lineEveryMs && published < total) {
-      lastLine = Date.now();
+    else if (performance.now() - lastLine >= lineEveryMs && published < total) {
+      lastLine = performance.now();
       out(`${JSON.stringify({ demo: { published, total } })}\n`);
     }
   };

@@ -132,7 +132,7 @@ describe('metrics', () => {
   });
 
   describe('when a status snapshot is observed', () => {
-    const metrics = createMetrics({ defaultMetrics: false, now: () => NOW });
+    const metrics = createMetrics({ defaultMetrics: false, clock: { now: () => NOW } });
     metrics.observe(
       status(
         [
@@ -198,7 +198,7 @@ describe('metrics', () => {
 
   describe('when a saga has no pending timeout', () => {
     it('leaves out the seconds until the next timeout', async () => {
-      const metrics = createMetrics({ defaultMetrics: false, now: () => NOW });
+      const metrics = createMetrics({ defaultMetrics: false, clock: { now: () => NOW } });
       metrics.observe(status([], [saga()]));
       metrics.observe(status([], [saga({ nextTimeoutAt: null })]));
       expect(value(await metrics.registry.metrics(), 'prosa_saga_next_timeout_seconds', S)).toBeUndefined();
@@ -207,7 +207,7 @@ describe('metrics', () => {
 
   describe("when a saga's next timeout is overdue", () => {
     it('reports negative seconds', async () => {
-      const metrics = createMetrics({ defaultMetrics: false, now: () => NOW });
+      const metrics = createMetrics({ defaultMetrics: false, clock: { now: () => NOW } });
       metrics.observe(status([], [saga({ nextTimeoutAt: new Date(NOW - 2_500).toISOString() })]));
       expect(value(await metrics.registry.metrics(), 'prosa_saga_next_timeout_seconds', S)).toBe(-2.5);
     });
