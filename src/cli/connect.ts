@@ -2,12 +2,15 @@
 import { existsSync } from 'node:fs';
 import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import type { ResolvedConfig } from '../config/config.js';
-import { ProsaError } from '../errors.js';
-import type { Logger } from '../logger.js';
-import { connectNats } from '../nats/connection.js';
-import { findEmbeddedUrl } from '../nats/embeddedServer.js';
-import { openDatabase, type SqliteDatabase } from '../store/database.js';
+import {
+  connectNats,
+  findEmbeddedUrl,
+  type Logger,
+  openDatabase,
+  ProsaError,
+  type ResolvedConfig,
+  type SqliteDatabase,
+} from '../internal.js';
 
 export interface Connected {
   nc: NatsConnection;

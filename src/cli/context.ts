@@ -1,10 +1,14 @@
 /** What every command gets: the io, the config it was asked for, a quiet logger, and admin access. */
 import type { Command } from 'commander';
-import { loadConfig, type ResolvedConfig } from '../config/config.js';
-import { createLogger, type Logger } from '../logger.js';
-import type { AdminContext } from '../ops/admin.js';
-import { openDatabase } from '../store/database.js';
-import { systemClock } from '../time/clock.js';
+import {
+  type AdminContext,
+  createLogger,
+  type Logger,
+  loadConfig,
+  openDatabase,
+  type ResolvedConfig,
+  systemClock,
+} from '../internal.js';
 import { connect } from './connect.js';
 import type { CliIo } from './io.js';
 

@@ -5,7 +5,7 @@
  * 0 ok, 1 failure, 2 bad configuration or usage.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { ConfigError, isProsaError } from '../errors.js';
+import { ConfigError, isProsaError } from '../internal.js';
 import { registerDemo } from './commands/demo.js';
 import { registerDlq } from './commands/dlq.js';
 import { registerDoctor } from './commands/doctor.js';

@@ -1,8 +1,6 @@
 /** `prosa status --wait-caught-up`: polls the checkpoints until each worker reaches its stream's end as of now. */
 import type { JetStreamManager } from '@nats-io/jetstream';
-import type { ResolvedConfig } from '../config/config.js';
-import { lastSeqOnSubjects } from '../ops/status.js';
-import { readCheckpoint } from '../store/checkpoints.js';
+import { lastSeqOnSubjects, type ResolvedConfig, readCheckpoint } from '../internal.js';
 import { openIfExists } from './connect.js';
 
 /** Resolves to the workers still behind when `timeoutMs` ran out (empty: all caught up). */

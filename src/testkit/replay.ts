@@ -5,12 +5,18 @@
  * a restarted worker finds it; everything in memory is lost at a crash.
  */
 
-import { defaults } from '../defaults.js';
-import type { ProjectionDefinition, ProsaEvent, RawEvent } from '../define/projection.js';
-import { createProjectionEngine, type ProjectionEngine } from '../engine/projectionEngine.js';
-import { abortCheckpointWritesWhen } from '../store/checkpoints.js';
-import { openDatabase, type SqliteDatabase } from '../store/database.js';
-import { listDeadLetterReasons } from '../store/deadLetters.js';
+import {
+  abortCheckpointWritesWhen,
+  createProjectionEngine,
+  defaults,
+  listDeadLetterReasons,
+  openDatabase,
+  type ProjectionDefinition,
+  type ProjectionEngine,
+  type ProsaEvent,
+  type RawEvent,
+  type SqliteDatabase,
+} from '../internal.js';
 
 const CRASH = 'prosa replay: simulated crash before the commit';
 

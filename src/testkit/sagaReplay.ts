@@ -7,13 +7,19 @@
  * same interleaving of events and due timers.
  */
 
-import { defaults } from '../defaults.js';
-import type { ProsaEvent, RawEvent } from '../define/projection.js';
-import type { SagaDefinition } from '../define/saga.js';
-import { createSagaEngine, type SagaEngine, type SagaEngineOptions } from '../engine/sagaEngine.js';
-import { openDatabase, type SqliteDatabase } from '../store/database.js';
-import { createOutboxReader } from '../store/outbox.js';
-import { timerStatuses } from '../store/timers.js';
+import {
+  createOutboxReader,
+  createSagaEngine,
+  defaults,
+  openDatabase,
+  type ProsaEvent,
+  type RawEvent,
+  type SagaDefinition,
+  type SagaEngine,
+  type SagaEngineOptions,
+  type SqliteDatabase,
+  timerStatuses,
+} from '../internal.js';
 
 export type SagaDeliveryStep =
   | { kind: 'batch'; size: number; redeliver?: number }

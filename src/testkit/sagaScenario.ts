@@ -12,14 +12,20 @@
  * `given` and throws an AssertionError that says what differs.
  */
 import { AssertionError, deepStrictEqual } from 'node:assert/strict';
-import type { ProsaEvent, RawEvent } from '../define/projection.js';
-import type { SagaDefinition } from '../define/saga.js';
-import { createSagaEngine, type SagaCommand, type SagaEngine } from '../engine/sagaEngine.js';
-import { openDatabase, type SqliteDatabase } from '../store/database.js';
-import { createOutboxReader } from '../store/outbox.js';
-import { createSagaInstanceView } from '../store/sagaInstances.js';
-import { createInstanceTimerReader } from '../store/timers.js';
-import { parseDuration } from '../time/duration.js';
+import {
+  createInstanceTimerReader,
+  createOutboxReader,
+  createSagaEngine,
+  createSagaInstanceView,
+  openDatabase,
+  type ProsaEvent,
+  parseDuration,
+  type RawEvent,
+  type SagaCommand,
+  type SagaDefinition,
+  type SagaEngine,
+  type SqliteDatabase,
+} from '../internal.js';
 
 /** An event as it sits on the stream: what `encodeInfrastructureEvent` returns. */
 export interface WireEvent {

@@ -1,8 +1,6 @@
 /** `prosa demo`: publishes a generated data centre as CIM infrastructure events. */
 import type { Command } from 'commander';
-import { publishDemo } from '../../cim/demo/index.js';
-import { applyStreams } from '../../nats/streams.js';
-import { formatDuration } from '../../time/duration.js';
+import { applyStreams, formatDuration, publishDemo } from '../../internal.js';
 import { positiveInt, positiveNumber } from '../args.js';
 import { connect } from '../connect.js';
 import type { CliContext } from '../context.js';

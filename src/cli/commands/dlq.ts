@@ -1,6 +1,6 @@
 /** `prosa dlq ls|retry|purge`: dead letters, events a worker could not decode or apply. */
 import { type Command, CommanderError } from 'commander';
-import { deadLetters, purgeDeadLettersOf, retryDeadLetters } from '../../ops/admin.js';
+import { deadLetters, purgeDeadLettersOf, retryDeadLetters } from '../../internal.js';
 import { positiveInt } from '../args.js';
 import type { CliContext } from '../context.js';
 import { deadLettersAsJson, formatDeadLetters, formatRetry } from '../format/deadLetters.js';

@@ -1,6 +1,6 @@
 /** `prosa doctor`: checks the setup and prints the fix for each failure; exit 1 when any failed. */
 import type { Command } from 'commander';
-import { formatDoctor, runDoctor } from '../../ops/doctor.js';
+import { formatDoctor, runDoctor } from '../../internal.js';
 import type { CliContext } from '../context.js';
 import { fail } from '../io.js';
 

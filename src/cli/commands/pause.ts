@@ -1,6 +1,6 @@
 /** `prosa pause <name>`: stops a worker after its batch at hand, until `prosa resume`. */
 import type { Command } from 'commander';
-import { pauseWorker } from '../../ops/admin.js';
+import { pauseWorker } from '../../internal.js';
 import type { CliContext } from '../context.js';
 
 export function registerPause(program: Command, ctx: CliContext): void {

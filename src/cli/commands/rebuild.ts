@@ -1,10 +1,6 @@
 /** `prosa rebuild <projection>`: a new model beside the live one, swapped in atomically. */
 import type { Command } from 'commander';
-import { ProsaError } from '../../errors.js';
-import { sendControl } from '../../nats/control.js';
-import { rebuildProjection } from '../../runtime/rebuild.js';
-import { openDatabase } from '../../store/database.js';
-import { formatDuration } from '../../time/duration.js';
+import { formatDuration, openDatabase, ProsaError, rebuildProjection, sendControl } from '../../internal.js';
 import { positiveInt } from '../args.js';
 import { connect } from '../connect.js';
 import type { CliContext } from '../context.js';

@@ -1,6 +1,6 @@
 /** `prosa reset <saga> --to-seq N`: moves a saga's checkpoint (projections are rebuilt instead). */
 import type { Command } from 'commander';
-import { resetSaga } from '../../ops/admin.js';
+import { resetSaga } from '../../internal.js';
 import { positiveInt } from '../args.js';
 import type { CliContext } from '../context.js';
 

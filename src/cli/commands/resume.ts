@@ -1,6 +1,6 @@
 /** `prosa resume <name>`: a paused or stopped worker consumes again from its checkpoint. */
 import type { Command } from 'commander';
-import { resumeWorker } from '../../ops/admin.js';
+import { resumeWorker } from '../../internal.js';
 import type { CliContext } from '../context.js';
 
 export function registerResume(program: Command, ctx: CliContext): void {

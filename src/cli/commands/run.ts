@@ -1,8 +1,6 @@
 /** `prosa run`: the runtime in the foreground until SIGINT/SIGTERM, then a bounded drain. */
 import type { Command } from 'commander';
-import { ProsaError } from '../../errors.js';
-import { createLogger } from '../../logger.js';
-import { createRuntime } from '../../runtime/runtime.js';
+import { createLogger, createRuntime, ProsaError } from '../../internal.js';
 import type { CliContext } from '../context.js';
 
 export function registerRun(program: Command, ctx: CliContext): void {

@@ -1,6 +1,6 @@
 /** `prosa sagas ls|cancel-timeout`: a saga's live instances and their pending timeouts. */
 import type { Command } from 'commander';
-import { cancelTimeout, sagaInstances } from '../../ops/admin.js';
+import { cancelTimeout, sagaInstances } from '../../internal.js';
 import type { CliContext } from '../context.js';
 import { formatSagaInstances } from '../format/sagaInstances.js';
 

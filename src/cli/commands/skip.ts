@@ -1,6 +1,6 @@
 /** `prosa skip <name> --seq N`: dead-letters the message a stopped worker is stuck on, then resumes it. */
 import type { Command } from 'commander';
-import { skipMessage } from '../../ops/admin.js';
+import { skipMessage } from '../../internal.js';
 import { positiveInt } from '../args.js';
 import type { CliContext } from '../context.js';
 

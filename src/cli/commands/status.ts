@@ -1,11 +1,16 @@
 /** `prosa status`: one snapshot, a refreshing screen (`--watch`), or a wait until caught up. */
 import type { Command } from 'commander';
-import type { ResolvedConfig } from '../../config/config.js';
-import { ConfigError } from '../../errors.js';
-import type { Logger } from '../../logger.js';
-import { collectStatus, type RuntimeStatus } from '../../ops/status.js';
-import { isoNow, systemClock } from '../../time/clock.js';
-import { formatDuration, parseDuration } from '../../time/duration.js';
+import {
+  ConfigError,
+  collectStatus,
+  formatDuration,
+  isoNow,
+  type Logger,
+  parseDuration,
+  type ResolvedConfig,
+  type RuntimeStatus,
+  systemClock,
+} from '../../internal.js';
 import { connect, openIfExists } from '../connect.js';
 import type { CliContext } from '../context.js';
 import { formatStatusTable } from '../format/statusTable.js';

@@ -1,6 +1,6 @@
 /** `prosa streams apply|ls`: the streams the config declares. */
 import type { Command } from 'commander';
-import { applyStreams, listStreams } from '../../nats/streams.js';
+import { applyStreams, listStreams } from '../../internal.js';
 import { connect } from '../connect.js';
 import type { CliContext } from '../context.js';
 

@@ -1,14 +1,14 @@
 /** `prosa topology`: the topology read model as a table, JSON, or a Mermaid/Graphviz graph. */
 import { existsSync } from 'node:fs';
 import { type Command, Option } from 'commander';
-import { ProsaError } from '../../errors.js';
 import {
   formatTopology,
+  openDatabase,
+  ProsaError,
   readTopologyView,
   type TopologyFormat,
   topologyFormats,
-} from '../../ops/topologyView.js';
-import { openDatabase } from '../../store/database.js';
+} from '../../internal.js';
 import type { CliContext } from '../context.js';
 
 export function registerTopology(program: Command, ctx: CliContext): void {

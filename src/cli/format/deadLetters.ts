@@ -1,6 +1,5 @@
 /** `prosa dlq ls` and `prosa dlq retry` as text. */
-import type { retryDeadLetters } from '../../ops/admin.js';
-import type { DeadLetterEntry } from '../../ops/deadLetters.js';
+import type { DeadLetterEntry, retryDeadLetters } from '../../internal.js';
 
 type RetryResult = Awaited<ReturnType<typeof retryDeadLetters>>;
 

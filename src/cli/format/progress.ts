@@ -3,7 +3,7 @@
  * otherwise a JSON line at most every 2 s, which logs and CI keep readably.
  */
 import { SingleBar } from 'cli-progress';
-import type { RebuildProgress } from '../../runtime/rebuild.js';
+import type { RebuildProgress } from '../../internal.js';
 
 const lineEveryMs = 2_000;
 

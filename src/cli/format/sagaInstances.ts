@@ -1,5 +1,5 @@
 /** `prosa sagas ls` as text: one line an instance, with its pending timeouts. */
-import type { SagaInstanceView } from '../../ops/admin.js';
+import type { SagaInstanceView } from '../../internal.js';
 
 export function formatSagaInstances(saga: string, list: readonly SagaInstanceView[]): string {
   if (list.length === 0) return `no live instances of ${saga}\n`;

@@ -1,5 +1,5 @@
 /** `prosa status` as a table a person reads at a glance. */
-import type { RuntimeStatus, WorkerStatus } from '../../ops/status.js';
+import type { RuntimeStatus, WorkerStatus } from '../../internal.js';
 
 const cell = (v: unknown) => (v === null || v === undefined ? '-' : String(v));
 

@@ -3,7 +3,7 @@
  * domain of one's own (people, orders, ...) puts on the wire when it follows the crates' format.
  */
 import fc from 'fast-check';
-import type { StoredEvent } from '../../cim/envelope.js';
+import type { StoredEvent } from '../../internal.js';
 import { uuidV7 } from './ids.js';
 import { timestamp } from './time.js';
 

@@ -12,12 +12,16 @@ import {
 import { connect } from '@nats-io/transport-node';
 import Database from 'better-sqlite3';
 import fc from 'fast-check';
-import type { ProjectionDefinition, ProsaEvent, RawEvent } from '../../define/projection.js';
-import { silentLogger } from '../../logger.js';
-import { spawnNatsServer } from '../../nats/natsServerProcess.js';
-import { createRuntime } from '../../runtime/runtime.js';
-import { readCheckpoint } from '../../store/checkpoints.js';
-import { listDeadLetterReasons } from '../../store/deadLetters.js';
+import {
+  createRuntime,
+  listDeadLetterReasons,
+  type ProjectionDefinition,
+  type ProsaEvent,
+  type RawEvent,
+  readCheckpoint,
+  silentLogger,
+  spawnNatsServer,
+} from '../../internal.js';
 import { cleanReplay, type ReplayResult } from '../replay.js';
 import { compareModels } from './compareModels.js';
 import { compareWithReference } from './compareWithReference.js';

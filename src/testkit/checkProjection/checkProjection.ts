@@ -21,7 +21,7 @@
  * (`createRuntime`), restarted at arbitrary points with arbitrary batch sizes and actor caps.
  */
 import fc from 'fast-check';
-import type { ProjectionDefinition, ProsaEvent } from '../../define/projection.js';
+import type { ProjectionDefinition, ProsaEvent } from '../../internal.js';
 import { checkOverNats } from './checkOverNats.js';
 import { RunFailure } from './failures.js';
 import { numbered } from './numbered.js';

@@ -1,5 +1,5 @@
 /** The clean pass against the user's reference fold: only the columns a reference row names, JSON by value. */
-import type { ProjectionDefinition, ProsaEvent, RawEvent } from '../../define/projection.js';
+import type { ProjectionDefinition, ProsaEvent, RawEvent } from '../../internal.js';
 import { compareRows, type Difference, sameSqlValue } from './compareModels.js';
 import { UsageError } from './failures.js';
 import type { ReferenceModel } from './options.js';

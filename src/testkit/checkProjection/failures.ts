@@ -1,5 +1,5 @@
 /** How a check fails: the public error a person reads, and the plain data a failed run leaves for it. */
-import type { RawEvent } from '../../define/projection.js';
+import type { RawEvent } from '../../internal.js';
 import type { ReplayTraceEntry } from '../replay.js';
 import type { Difference } from './compareModels.js';
 

@@ -1,5 +1,5 @@
 /** The likely cause of a failure, from its kind and the faults its schedule exercised. */
-import type { ProjectionDefinition, ProsaEvent } from '../../define/projection.js';
+import type { ProjectionDefinition, ProsaEvent } from '../../internal.js';
 import type { ReplayTraceEntry } from '../replay.js';
 import type { Failure, RunFacts } from './failures.js';
 import { entityCount } from './scheduleInWords.js';

@@ -1,4 +1,4 @@
-import type { RawEvent } from '../../define/projection.js';
+import type { RawEvent } from '../../internal.js';
 import { UsageError } from './failures.js';
 import type { StreamMessage } from './options.js';
 

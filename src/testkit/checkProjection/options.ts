@@ -1,6 +1,6 @@
 /** What checkProjection takes: the events to try, how adversarial a schedule may be, fast-check's run parameters. */
 import type fc from 'fast-check';
-import type { ProsaEvent } from '../../define/projection.js';
+import type { ProsaEvent } from '../../internal.js';
 
 /** A message of the stream under test, as published; `seq` only where the stream sequence matters. */
 export interface StreamMessage {

@@ -1,6 +1,10 @@
 /** The read model a run leaves: the projection's tables, its dead letters and its checkpoint. */
-import type { ProjectionDefinition, ProsaEvent } from '../../define/projection.js';
-import { quoteIdent, type SqliteDatabase } from '../../store/sqlite.js';
+import {
+  type ProjectionDefinition,
+  type ProsaEvent,
+  quoteIdent,
+  type SqliteDatabase,
+} from '../../internal.js';
 import type { ReplayResult } from '../replay.js';
 
 export interface TableSpec {

@@ -1,4 +1,4 @@
-import type { ProjectionDefinition, ProsaEvent, RawEvent } from '../../define/projection.js';
+import type { ProjectionDefinition, ProsaEvent, RawEvent } from '../../internal.js';
 import type { DeliveryStep } from '../replay.js';
 import type { RunFailure } from './failures.js';
 import { type CheckProjectionOptions, defaults } from './options.js';

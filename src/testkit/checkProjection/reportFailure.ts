@@ -1,7 +1,6 @@
 /** The report a person reads: the shrunk counterexample in words, what differs, and the likely cause. */
 import fc from 'fast-check';
-import { isUuid } from '../../cim/envelope.js';
-import type { ProjectionDefinition, ProsaEvent, RawEvent } from '../../define/projection.js';
+import { isUuid, type ProjectionDefinition, type ProsaEvent, type RawEvent } from '../../internal.js';
 import type { Difference } from './compareModels.js';
 import { type Failure, ProjectionCheckError, type RunFacts, RunFailure, UsageError } from './failures.js';
 import { causeSection } from './likelyCause.js';

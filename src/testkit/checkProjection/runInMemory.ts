@@ -2,8 +2,7 @@
  * One in-memory run: a clean pass, the reference, the run under the schedule (with the clock a day
  * ahead) and, when they differ, a second clean pass to tell a non-deterministic fold apart.
  */
-import type { ProjectionDefinition, ProsaEvent, RawEvent } from '../../define/projection.js';
-import type { SqliteDatabase } from '../../store/database.js';
+import type { ProjectionDefinition, ProsaEvent, RawEvent, SqliteDatabase } from '../../internal.js';
 import { cleanReplay, type ReplayResult, replay, replayTraceOf } from '../replay.js';
 import { compareModels, type Difference } from './compareModels.js';
 import { compareWithReference } from './compareWithReference.js';

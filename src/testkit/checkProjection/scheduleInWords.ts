@@ -1,5 +1,5 @@
 /** A failed run's schedule in words, step by step. */
-import type { ProjectionDefinition, ProsaEvent, RawEvent } from '../../define/projection.js';
+import type { ProjectionDefinition, ProsaEvent, RawEvent } from '../../internal.js';
 import type { ReplayTraceEntry } from '../replay.js';
 import type { Failure } from './failures.js';
 

@@ -1,6 +1,6 @@
 /** The small valid pieces of CIM entities (metadata, capabilities, CIDRs, rules, hostnames, reasons). */
 import fc from 'fast-check';
-import type { Cidr, ResourceCapabilities, Rule, RuleType } from '../../../cim/infrastructure.js';
+import type { Cidr, ResourceCapabilities, Rule, RuleType } from '../../../internal.js';
 
 export type Metadata = Record<string, string>;
 

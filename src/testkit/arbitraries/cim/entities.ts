@@ -9,7 +9,7 @@ import type {
   Policy,
   PolicyScope,
   SoftwareConfiguration,
-} from '../../../cim/infrastructure.js';
+} from '../../../internal.js';
 import { uuidV7 } from '../ids.js';
 import { capabilitiesArb, cidrV4Arb, cidrV6Arb, hostnameArb, ruleArb } from './buildingBlocks.js';
 import { ODD_RESOURCE_IDS } from './pool.js';

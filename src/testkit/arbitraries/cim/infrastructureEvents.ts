@@ -1,6 +1,6 @@
 /** Whole, causally plausible CIM infrastructure streams: the arbitrary a projection's check takes. */
 import fc from 'fast-check';
-import type { RawEvent } from '../../../define/projection.js';
+import type { RawEvent } from '../../../internal.js';
 import { materialize } from './materialize.js';
 import { type InfrastructureSequenceOptions, stepArb, timingArb } from './plan.js';
 

@@ -1,6 +1,5 @@
 /** A plan made into wire events, by a small tracker of what the plan has registered and connected so far. */
-import type { Connection, PolicyScope } from '../../../cim/infrastructure.js';
-import type { RawEvent } from '../../../define/projection.js';
+import type { Connection, PolicyScope, RawEvent } from '../../../internal.js';
 import { advanceInstant, EPOCH_S, type Instant, renderInstant } from '../time.js';
 import type { ConnectionPlan, NetworkPlan, Step, Timing } from './plan.js';
 import {

@@ -3,7 +3,7 @@
  * remove, connect, ...) and the timing of each, before they are made into wire events.
  */
 import fc from 'fast-check';
-import type { Cidr, ComputeType, ResourceCapabilities, Rule } from '../../../cim/infrastructure.js';
+import type { Cidr, ComputeType, ResourceCapabilities, Rule } from '../../../internal.js';
 import type { FractionDigits } from '../time.js';
 import {
   capabilitiesArb,

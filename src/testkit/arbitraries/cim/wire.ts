@@ -4,8 +4,8 @@ import {
   type InfrastructureEventType,
   type InfrastructurePayloadInput,
   infrastructureSubjects,
-} from '../../../cim/infrastructure.js';
-import type { RawEvent } from '../../../define/projection.js';
+  type RawEvent,
+} from '../../../internal.js';
 import { uuidV7Base } from '../ids.js';
 import { type Instant, renderInstantAutoSi } from '../time.js';
 
