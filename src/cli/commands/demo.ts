@@ -23,14 +23,14 @@ export function registerDemo(program: Command, ctx: CliContext): void {
       const c = await ctx.config();
       const log = ctx.quietLog(c);
       const conn = await connect(c, log, true);
-      // Get-or-create, as the crate does: created with the configured settings if absent, never changed.
-      const stream = c.streams.INFRASTRUCTURE_EVENTS;
-      if (stream) await applyStreams(conn.jsm, { INFRASTRUCTURE_EVENTS: stream }, log);
       const progress = demoProgress(opts.events, ctx.tty, ctx.io.out);
       // Ctrl-C stops publishing; what is in flight is still acknowledged and counted.
       const stop = new AbortController();
       void ctx.io.stopSignal?.then(() => stop.abort());
       try {
+        // Get-or-create, as the crate does: created with the configured settings if absent, never changed.
+        const stream = c.streams.INFRASTRUCTURE_EVENTS;
+        if (stream) await applyStreams(conn.jsm, { INFRASTRUCTURE_EVENTS: stream }, log);
         const result = await publishDemo({
           js: conn.js,
           events: opts.events,
