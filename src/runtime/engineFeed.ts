@@ -95,6 +95,7 @@ function streamConsumerFor(
   o: EngineFeedOptions,
   startSeq: () => Promise<number>,
   onBatch: (messages: readonly RawEvent[], pending: number) => BatchDisposition,
+  retryDue: () => boolean,
 ): StreamConsumer {
   const { options, reporter } = o;
   const subjects = o.source.subjects;
@@ -110,7 +111,8 @@ function streamConsumerFor(
     startSeq,
     log: o.log,
     onState: (state, detail) => {
-      if (state === 'stopped' && reporter.state === 'stopped') return;
+      // A consumer that stopped at a bad event leaves the state that says why (stopped, or retrying).
+      if (state === 'stopped' && (reporter.state === 'stopped' || retryDue())) return;
       reporter.set(state, detail);
     },
     onBatch,
@@ -123,6 +125,8 @@ export function createEngineFeed(o: EngineFeedOptions): EngineFeed {
   let starts = 0;
   let retryTimer: NodeJS.Timeout | undefined;
   let closed = false;
+  /** Stopped by the worker (pause, stop): a retry timer set by the last batch must not restart it. */
+  let halted = false;
   const position = {
     db: o.db,
     jsm: o.jsm,
@@ -161,12 +165,13 @@ export function createEngineFeed(o: EngineFeedOptions): EngineFeed {
     announceStop(o, stop, retry);
     retryTimer = setTimeout(() => {
       retryTimer = undefined;
-      if (!closed && !consumer) void start();
+      if (!closed && !halted && !consumer) void start();
     }, retry.delayMs);
   }
 
   async function start(): Promise<void> {
-    const c = streamConsumerFor(o, startSeq, onBatch);
+    halted = false;
+    const c = streamConsumerFor(o, startSeq, onBatch, () => retryTimer !== undefined);
     consumer = c;
     // A consumer that stops by itself (onError: stop, a retry, a gap) leaves room for the next one.
     void c.done.then(() => {
@@ -195,11 +200,13 @@ export function createEngineFeed(o: EngineFeedOptions): EngineFeed {
     start,
     async stop(stopOptions) {
       if (stopOptions?.forGood) closed = true;
-      if (retryTimer) clearTimeout(retryTimer);
-      retryTimer = undefined;
+      halted = true;
       const c = consumer;
       consumer = undefined;
+      // The consumer commits its last batch first, which may set a retry timer: clear it after.
       await c?.stop();
+      if (retryTimer) clearTimeout(retryTimer);
+      retryTimer = undefined;
     },
     rereadCheckpoint() {
       starts = Math.max(starts, 1);

@@ -6,6 +6,8 @@ import { type LedgerEvent, ledger } from '../support/fixtures/ledger.js';
 import { startNatsServer, type TestNatsServer } from '../support/natsServer.js';
 import { createTestRuntime, tempDir } from '../support/runtimeHarness.js';
 
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 const config = {
   streams: { LEDGER: { mode: 'managed' as const, subjects: ['ledger.>'] } },
   projections: [ledger],
@@ -135,6 +137,65 @@ describe('projection worker on a real nats-server', () => {
       expect(letter?.header.get('Prosa-Original-Seq')).toBe('2');
       expect(letter?.header.get('Prosa-Original-Subject')).toBe('ledger.raw');
       await jsm.streams.delete('LEDGER');
+    });
+  });
+
+  describe('when a bad event is retried with backoff', () => {
+    const retrying = {
+      ...config,
+      defaults: { batch: { maxMessages: 50, maxWaitMs: 50 }, retries: { attempts: 2, backoff: '300ms' } },
+    };
+    const state = async (t: ReturnType<typeof createTestRuntime>) =>
+      (await t.runtime.status()).projections[0]?.state;
+
+    it('tries it as often as configured, then dead-letters it and applies what follows', async () => {
+      const jsm = await jetstreamManager(nc);
+      await jsm.streams.add({ name: 'LEDGER', subjects: ['ledger.>'] });
+      await publish([
+        { type: 'Opened', account: 'r' },
+        'not json',
+        { type: 'Deposited', account: 'r', amount: 4 },
+      ]);
+      const t = createTestRuntime(server.url, retrying);
+      try {
+        const started = performance.now();
+        await t.runtime.start();
+        await t.runtime.caughtUp({ timeoutMs: 10_000 });
+        // Two tries after 300 ms and 600 ms before the dead letter.
+        expect(performance.now() - started).toBeGreaterThanOrEqual(900);
+        expect(rows(t.sqlitePath)).toEqual([{ id: 'r', balance: 4, events: 2 }]);
+        expect((await t.runtime.status()).projections[0]).toMatchObject({ checkpoint: 3, deadLettered: 1 });
+      } finally {
+        await t.cleanup();
+        await jsm.streams.delete('LEDGER');
+      }
+    });
+
+    it('stays paused when paused while a retry is due', async () => {
+      const jsm = await jetstreamManager(nc);
+      await jsm.streams.add({ name: 'LEDGER', subjects: ['ledger.>'] });
+      await publish([
+        { type: 'Opened', account: 'p' },
+        'not json',
+        { type: 'Deposited', account: 'p', amount: 1 },
+      ]);
+      const t = createTestRuntime(server.url, retrying);
+      try {
+        await t.runtime.start();
+        // The first try stopped at the bad event: the worker says it is retrying (not stopped), due in 300 ms.
+        for (let i = 0; i < 100 && (await state(t)) !== 'restarting'; i++) await sleep(20);
+        expect(await state(t)).toBe('restarting');
+        await t.runtime.pause('ledger', 'operator pause during a retry');
+        await sleep(1_200);
+        const status = (await t.runtime.status()).projections[0];
+        expect(status).toMatchObject({ state: 'paused', checkpoint: 1 });
+        await t.runtime.resume('ledger');
+        await t.runtime.caughtUp({ timeoutMs: 10_000 });
+        expect(rows(t.sqlitePath)).toEqual([{ id: 'p', balance: 1, events: 2 }]);
+      } finally {
+        await t.cleanup();
+        await jsm.streams.delete('LEDGER');
+      }
     });
   });
 });
