@@ -32,6 +32,14 @@ export const defaults = Object.freeze({
     /** How long a finished saga instance's compact record is kept (7 days). */
     finishedRetentionMs: 7 * 86_400_000,
   }),
+  rebuild: Object.freeze({
+    /** Messages per transaction of a rebuild: each writes an entity it changed once. */
+    maxMessages: 100_000,
+    /** Message bytes per transaction of a rebuild (128 MiB). */
+    maxBytes: 128 * 2 ** 20,
+    /** Live actors while replaying (nothing else needs the memory then). */
+    maxActors: 100_000,
+  }),
   nats: Object.freeze({
     /** Connection name shown by the server. */
     name: 'prosa',

@@ -13,6 +13,7 @@
 import { existsSync, rmSync } from 'node:fs';
 import { DeliverPolicy, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import Database from 'better-sqlite3';
+import { defaults } from '../defaults.js';
 import type { ProjectionDefinition, ProsaEvent, RawEvent } from '../define/projection.js';
 import { createProjectionEngine } from '../engine/projectionEngine.js';
 import { ProsaError } from '../errors.js';
@@ -126,8 +127,8 @@ async function rebuildLocked(o: RebuildOptions): Promise<RebuildResult> {
   const { definition, db, js, jsm, log } = o;
   const name = definition.name;
   const clock = o.clock ?? systemClock;
-  const batchSize = o.batchSize ?? 100_000;
-  const batchBytes = o.batchBytes ?? 128 * 2 ** 20;
+  const batchSize = o.batchSize ?? defaults.rebuild.maxMessages;
+  const batchBytes = o.batchBytes ?? defaults.rebuild.maxBytes;
   const version = definition.version ?? 1;
   if (o.sqlitePath === ':memory:')
     throw new ProsaError('PROSA_SQLITE', 'a rebuild needs a database file (PROSA_DB), not :memory:');
@@ -167,7 +168,7 @@ async function rebuildLocked(o: RebuildOptions): Promise<RebuildResult> {
     }
     shadow = openDatabase(shadowPath);
     const engine = createProjectionEngine(definition, shadow, {
-      maxActors: o.maxActors ?? 100_000,
+      maxActors: o.maxActors ?? defaults.rebuild.maxActors,
       stream: definition.source.stream,
       clock,
     });
