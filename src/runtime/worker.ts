@@ -135,7 +135,7 @@ export function createWorker(o: CreateWorkerOptions): Worker {
   });
   const waiters = createCheckpointWaiters(`${o.kind} ${name}`, () => engine.checkpoint);
   const feed = createEngineFeed({
-    ...o, // kind, name, source, options, db, js, jsm, now, metrics
+    ...o, // kind, name, source, options, db, js, jsm, clock, metrics
     consumer: consumerName,
     log,
     engine,
