@@ -61,6 +61,7 @@ export { formatTopology, readTopologyView, topologyFormats } from './ops/topolog
 export type { RebuildProgress } from './runtime/rebuild.js';
 export { rebuildProjection } from './runtime/rebuild.js';
 export { createRuntime } from './runtime/runtime.js';
+export { STATE_COLUMN } from './store/actorState.js';
 export { abortCheckpointWritesWhen, readCheckpoint } from './store/checkpoints.js';
 export { openDatabase } from './store/database.js';
 export { listDeadLetterReasons } from './store/deadLetters.js';

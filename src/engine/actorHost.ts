@@ -46,7 +46,7 @@ export const slotOf = (kind: string, id: string): string => `${kind}\u0000${id}`
  */
 export function serializeSnapshot(actor: KeyActor): string {
   const snap = actor.getSnapshot() as AnyMachineSnapshot;
-  if (isEmpty(snap.children) && isEmpty(snap.historyValue)) {
+  if (isCompact(snap)) {
     const { status, value, context, output } = snap;
     return JSON.stringify(
       output === undefined ? { status, value, context } : { status, value, context, output },
@@ -62,6 +62,10 @@ export function parseSnapshot(text: string): unknown {
   snap.historyValue ??= {};
   return snap;
 }
+
+/** A snapshot fully described by its status, value, context and output: no children, no history. */
+export const isCompact = (snap: AnyMachineSnapshot): boolean =>
+  isEmpty(snap.children) && isEmpty(snap.historyValue);
 
 function isEmpty(o: object | undefined): boolean {
   for (const _ in o) return false;

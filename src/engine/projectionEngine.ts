@@ -13,27 +13,14 @@
  */
 import type { AnyMachineSnapshot } from 'xstate';
 import { defaults } from '../defaults.js';
-import type {
-  EntityDefinition,
-  ProjectionDefinition,
-  ProsaEvent,
-  RawEvent,
-  Row,
-} from '../define/projection.js';
+import type { EntityDefinition, ProjectionDefinition, ProsaEvent, RawEvent } from '../define/projection.js';
 import { subjectMatcher } from '../define/subjects.js';
-import { type ActorStateStore, createActorStateStore } from '../store/actorState.js';
 import { createCheckpointWriter, readCheckpoint } from '../store/checkpoints.js';
 import { createDeadLetterWriter } from '../store/deadLetters.js';
 import { migrate } from '../store/migrations.js';
-import { quoteIdent, type SqliteDatabase, tableColumns, toSqlValue } from '../store/sqlite.js';
+import type { SqliteDatabase } from '../store/sqlite.js';
 import { type Clock, isoNow, systemClock } from '../time/clock.js';
-import {
-  type ActorHost,
-  createActorHost,
-  type HostedActor,
-  parseSnapshot,
-  serializeSnapshot,
-} from './actorHost.js';
+import { type ActorHost, createActorHost, type HostedActor } from './actorHost.js';
 import {
   APPLIED,
   type ApplyMessage,
@@ -48,6 +35,7 @@ import {
   type OutOfOrderOutcome,
   rejected,
 } from './batchLoop.js';
+import { createEntityStates, type EntityStates, type PendingWrite } from './entityState.js';
 
 export type { BatchResult, DeadLetter, OutOfOrderOutcome } from './batchLoop.js';
 
@@ -86,32 +74,15 @@ export interface ProjectionEngine {
   close(): void;
 }
 
-interface EntityWriter {
-  readonly entity: EntityDefinition;
-  readonly upsert: (key: string, row: Row) => void;
-  readonly remove: (key: string) => void;
-}
-
-interface PendingWrite {
-  readonly kind: string;
-  readonly id: string;
-  readonly snapshot: string;
-  readonly row: Row | null;
-}
-
-const defaultRow = (snapshot: AnyMachineSnapshot): Row | null =>
-  snapshot.hasTag('no-row') ? null : (snapshot.context as Row);
-
 class ProjectionEngineImpl implements ProjectionEngine {
   readonly name: string;
   checkpoint = 0;
   private readonly host: ActorHost;
-  private readonly writers = new Map<string, EntityWriter>();
+  private readonly states: EntityStates;
   private readonly consumes: (subject: string) => boolean;
   private readonly policy: BatchPolicy;
   private readonly stream: string;
   private readonly now: () => number;
-  private readonly snapshots: ActorStateStore;
   private readonly commit: (
     dirty: Iterable<HostedActor>,
     pending: Iterable<PendingWrite>,
@@ -137,15 +108,17 @@ class ProjectionEngineImpl implements ProjectionEngine {
     this.consumes = subjectMatcher(definition.source.subjects);
     migrate(db, this.name, definition.schema.migrations, isoNow(clock));
 
-    this.snapshots = createActorStateStore(db);
+    this.states = createEntityStates({
+      db,
+      worker: this.name,
+      projection: this.name,
+      entities: definition.entities,
+    });
     const saveCheckpoint = createCheckpointWriter(db);
     const saveDeadLetter = createDeadLetterWriter(db);
 
     const machines: Record<string, EntityDefinition['machine']> = {};
-    for (const [kind, entity] of Object.entries(definition.entities)) {
-      machines[kind] = entity.machine;
-      this.writers.set(kind, this.makeWriter(entity));
-    }
+    for (const [kind, entity] of Object.entries(definition.entities)) machines[kind] = entity.machine;
 
     this.host = createActorHost({
       machines,
@@ -154,13 +127,12 @@ class ProjectionEngineImpl implements ProjectionEngine {
         // Passivated earlier in this batch: its uncommitted state comes back into the live actor. The
         // write stays pending (an event the actor then ignores leaves it clean, not committed).
         const pending = this.pending.get(slot);
-        const text = pending ? pending.snapshot : this.snapshots.load(this.name, kind, id);
-        return text === undefined ? undefined : parseSnapshot(text);
+        return pending ? this.states.loadPending(pending) : this.states.load(kind, id, slot);
       },
       onPassivate: (hosted) => {
         if (this.dirty.has(hosted.slot)) {
           this.dirty.delete(hosted.slot);
-          this.pending.set(hosted.slot, this.capture(hosted));
+          this.pending.set(hosted.slot, this.states.capture(hosted));
         }
       },
     });
@@ -168,8 +140,8 @@ class ProjectionEngineImpl implements ProjectionEngine {
     const version = definition.version ?? 1;
     this.commit = db.transaction((dirty, pending, dead, raw, checkpoint, within) => {
       within?.();
-      for (const write of pending) this.write(write);
-      for (const hosted of dirty) this.write(this.capture(hosted));
+      for (const write of pending) this.states.writePending(write);
+      for (const hosted of dirty) this.states.writeLive(hosted);
       const at = new Date(this.now()).toISOString();
       for (const d of dead) {
         const body = raw.get(d.seq)?.data ?? new Uint8Array();
@@ -185,53 +157,6 @@ class ProjectionEngineImpl implements ProjectionEngine {
 
   get liveActors(): number {
     return this.host.size;
-  }
-
-  private makeWriter(entity: EntityDefinition): EntityWriter {
-    const columns = tableColumns(this.db, entity.table);
-    const pk = entity.primaryKey ?? 'id';
-    if (columns.length === 0)
-      throw new Error(`projection ${this.name}: table ${entity.table} does not exist after the migrations`);
-    if (!columns.includes(pk))
-      throw new Error(`projection ${this.name}: table ${entity.table} has no column ${pk}`);
-    const t = quoteIdent(entity.table);
-    const cols = columns.map(quoteIdent);
-    const upsert = this.db.prepare(
-      `INSERT INTO ${t} (${cols.join(', ')}) VALUES (${columns.map(() => '?').join(', ')}) ON CONFLICT (${quoteIdent(pk)}) DO UPDATE SET ${cols
-        .filter((_, i) => columns[i] !== pk)
-        .map((c) => `${c} = excluded.${c}`)
-        .join(', ')}`,
-    );
-    const remove = this.db.prepare(`DELETE FROM ${t} WHERE ${quoteIdent(pk)} = ?`);
-    const values = new Array<unknown>(columns.length);
-    return {
-      entity,
-      upsert: (key, row) => {
-        for (let i = 0; i < columns.length; i++) {
-          const c = columns[i] as string;
-          values[i] = c === pk ? key : toSqlValue(row[c]);
-        }
-        upsert.run(values);
-      },
-      remove: (key) => {
-        remove.run(key);
-      },
-    };
-  }
-
-  private capture(hosted: HostedActor): PendingWrite {
-    const writer = this.writers.get(hosted.kind) as EntityWriter;
-    const actor = hosted.actor;
-    const snapshot = actor.getSnapshot() as AnyMachineSnapshot;
-    const row = writer.entity.row ? writer.entity.row(snapshot as never) : defaultRow(snapshot);
-    return { kind: hosted.kind, id: hosted.id, snapshot: serializeSnapshot(actor), row };
-  }
-
-  private write(w: PendingWrite): void {
-    const writer = this.writers.get(w.kind) as EntityWriter;
-    if (w.row === null) writer.remove(w.id);
-    else writer.upsert(w.id, w.row);
-    this.snapshots.save(this.name, w.kind, w.id, w.snapshot);
   }
 
   applyBatch(messages: readonly RawEvent[]): BatchResult {
@@ -343,6 +268,7 @@ class ProjectionEngineImpl implements ProjectionEngine {
     this.host.clear();
     this.dirty.clear();
     this.pending.clear();
+    this.states.reload();
     this.checkpoint = readCheckpoint(this.db, this.name)?.seq ?? 0;
   }
 

@@ -20,7 +20,7 @@ import { ProsaError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { ackOf, rawEventOf } from '../nats/consumer.js';
 import { lastSeqOnSubjects } from '../ops/status.js';
-import { copyActorSnapshots } from '../store/actorState.js';
+import { copyActorSnapshots, ensureStateColumn, hasStateColumn } from '../store/actorState.js';
 import { readCheckpoint, writeCheckpoint } from '../store/checkpoints.js';
 import { openDatabase } from '../store/database.js';
 import { copyDeadLetters } from '../store/deadLetters.js';
@@ -291,8 +291,10 @@ function swap(
       }
       rerunMigrations(db, name, definition.schema.migrations, at);
       for (const o of objects) {
-        if (o.type === 'table')
-          db.exec(`INSERT INTO main.${quoteIdent(o.name)} SELECT * FROM ${SHADOW}.${quoteIdent(o.name)}`);
+        if (o.type !== 'table') continue;
+        // The engine adds prosa_state to an entity table whose rows hold the state: so do the copies.
+        if (hasStateColumn(db, o.name, SHADOW)) ensureStateColumn(db, o.name, 'main');
+        db.exec(`INSERT INTO main.${quoteIdent(o.name)} SELECT * FROM ${SHADOW}.${quoteIdent(o.name)}`);
       }
       copyActorSnapshots(db, SHADOW, name);
       copyDeadLetters(db, SHADOW, name);

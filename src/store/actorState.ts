@@ -1,5 +1,9 @@
-/** The snapshots of a projection's key actors (`prosa_actor_snapshots`), one per (worker, kind, key). */
-import type { SqliteDatabase } from './sqlite.js';
+/**
+ * The stored state of a projection's key actors: snapshots in `prosa_actor_snapshots`, one per
+ * (worker, kind, key), and the `prosa_state` column an entity table gets when its row holds the
+ * state (src/engine/entityState.ts).
+ */
+import { quoteIdent, type SqliteDatabase } from './sqlite.js';
 
 export const ACTOR_STATE_SCHEMA: readonly string[] = [
   `CREATE TABLE IF NOT EXISTS prosa_actor_snapshots (
@@ -39,4 +43,35 @@ export function copyActorSnapshots(db: SqliteDatabase, from: string, worker: str
   db.prepare(
     `INSERT INTO main.prosa_actor_snapshots SELECT * FROM ${from}.prosa_actor_snapshots WHERE worker = ?`,
   ).run(worker);
+}
+
+/** The column of an entity table that holds what its columns cannot say of the actor's state. */
+export const STATE_COLUMN = 'prosa_state';
+
+/** Adds `prosa_state` to an entity table (in `schema`) that lacks it. */
+export function ensureStateColumn(db: SqliteDatabase, table: string, schema = 'main'): void {
+  if (hasStateColumn(db, table, schema)) return;
+  db.exec(`ALTER TABLE ${schema}.${quoteIdent(table)} ADD COLUMN ${STATE_COLUMN} TEXT`);
+}
+
+export function hasStateColumn(db: SqliteDatabase, table: string, schema = 'main'): boolean {
+  const columns = db.prepare(`PRAGMA ${schema}.table_info(${quoteIdent(table)})`).all() as { name: string }[];
+  return columns.some((c) => c.name === STATE_COLUMN);
+}
+
+export function countSnapshots(db: SqliteDatabase, worker: string): number {
+  return db
+    .prepare('SELECT count(*) FROM prosa_actor_snapshots WHERE worker = ?')
+    .pluck()
+    .get(worker) as number;
+}
+
+/** The kind and key of every snapshot a worker stored, read one at a time. */
+export function snapshotKeys(db: SqliteDatabase, worker: string): Iterable<{ kind: string; key: string }> {
+  return db
+    .prepare('SELECT kind, key FROM prosa_actor_snapshots WHERE worker = ?')
+    .iterate(worker) as Iterable<{
+    kind: string;
+    key: string;
+  }>;
 }

@@ -270,6 +270,7 @@ interface Cidr {
 /** A row as SQLite returns it, with its JSON columns parsed. */
 export function parseStoredRow(table: TopologyTable, row: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = { ...row };
+  delete out.prosa_state; // the engine's record of the actor state, not part of the model
   for (const column of jsonColumns[table]) {
     const text = out[column];
     out[column] = typeof text === 'string' ? JSON.parse(text) : text;

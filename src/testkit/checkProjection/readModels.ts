@@ -4,6 +4,7 @@ import {
   type ProsaEvent,
   quoteIdent,
   type SqliteDatabase,
+  STATE_COLUMN,
 } from '../../internal.js';
 import type { ReplayResult } from '../replay.js';
 
@@ -49,6 +50,8 @@ export function readTables(
     const rows = db
       .prepare(`SELECT * FROM ${quoteIdent(table)} ORDER BY ${quoteIdent(primaryKey)}`)
       .all() as Record<string, unknown>[];
+    // prosa_state is the engine's, not the model's: a reference fold knows nothing of it.
+    for (const r of rows) delete r[STATE_COLUMN];
     model.set(table, new Map(rows.map((r) => [String(r[primaryKey]), r])));
   }
   return model;
