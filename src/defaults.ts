@@ -29,8 +29,25 @@ export const defaults = Object.freeze({
     ackWaitMs: 60_000,
     /** Must exceed batch.maxMessages (a batch plus the next pull in flight). */
     maxAckPending: 50_000,
+    /**
+     * How long a saga's published command stays in its outbox (1 hour): keep it at least as long
+     * as the COMMANDS stream's duplicate window (1 hour by default). Together they keep a command
+     * from being published twice: a publish repeated after a crash (before its row was marked) is
+     * dropped by the stream's window, and a command emitted again (a replay after `prosa reset`) is
+     * ignored while its row is kept. Past both, it would be published again.
+     */
+    publishedRetentionMs: 3_600_000,
+    /** How long a fired or cancelled saga timer is kept (1 day). */
+    timerRetentionMs: 86_400_000,
     /** How long a finished saga instance's compact record is kept (7 days). */
     finishedRetentionMs: 7 * 86_400_000,
+  }),
+  /** How a running saga worker deletes what its retentions let go. */
+  prune: Object.freeze({
+    /** How often it looks, by the runtime's clock (and once at start). */
+    everyMs: 60_000,
+    /** Most rows per delete, so one never holds the write lock long against a batch. */
+    batchRows: 5_000,
   }),
   rebuild: Object.freeze({
     /** Messages per transaction of a rebuild: each writes an entity it changed once. */

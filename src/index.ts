@@ -88,7 +88,7 @@ export type {
 export { createEventStore } from './eventStore/eventStore.js';
 export type { Logger } from './logger.js';
 export { createLogger } from './logger.js';
-export type { RuntimeStatus, WorkerStatus } from './ops/status.js';
+export type { DatabaseSize, RuntimeStatus, WorkerStatus } from './ops/status.js';
 // What runs.
 export type { Runtime, RuntimeOptions } from './runtime/runtime.js';
 export { createRuntime } from './runtime/runtime.js';

@@ -54,7 +54,7 @@ export {
 } from './ops/admin.js';
 export type { DeadLetterEntry } from './ops/deadLetters.js';
 export { formatDoctor, runDoctor } from './ops/doctor.js';
-export type { RuntimeStatus, WorkerStatus } from './ops/status.js';
+export type { DatabaseSize, RuntimeStatus, WorkerStatus } from './ops/status.js';
 export { collectStatus, lastSeqOnSubjects } from './ops/status.js';
 export type { TopologyFormat } from './ops/topologyView.js';
 export { formatTopology, readTopologyView, topologyFormats } from './ops/topologyView.js';

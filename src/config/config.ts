@@ -106,6 +106,15 @@ const workerSchema = z
     maxAckPending: positiveInt().default(defaults.worker.maxAckPending),
     /** Saga timeouts by name, e.g. `{ stuck: '5m' }`. */
     timeouts: z.record(z.string(), duration('"5m"')).default({}),
+    /**
+     * How long a saga's published command stays in its outbox before it is deleted. Keep it at
+     * least as long as the COMMANDS stream's duplicateWindow: a command emitted again (a replay after
+     * `prosa reset`) is ignored while its row is kept, and a publish repeated after a crash is
+     * dropped by the window. @default '1h'
+     */
+    publishedRetention: duration('"1h"').default(defaults.worker.publishedRetentionMs),
+    /** How long a saga's fired or cancelled timer is kept before it is deleted. @default '1d' */
+    timerRetention: duration('"1d"').default(defaults.worker.timerRetentionMs),
     /** How long a finished saga instance's compact record is kept. @default '7d' */
     finishedRetention: duration('"7d"').default(defaults.worker.finishedRetentionMs),
   })

@@ -2,7 +2,7 @@
  * Status of every projection and saga, from what is at hand: the live worker when it runs in this
  * process, otherwise SQLite (checkpoints, what the worker last wrote about itself, dead letters,
  * gaps) and the stream (its last sequence). So `prosa status` works while the worker runs, from
- * another terminal, and when it is down.
+ * another terminal, and when it is down. It also says how big the database file is.
  */
 
 import type { JetStreamManager } from '@nats-io/jetstream';
@@ -10,6 +10,7 @@ import type { ResolvedConfig } from '../config/config.js';
 import { subjectCovers } from '../define/subjects.js';
 import { readCheckpoint } from '../store/checkpoints.js';
 import type { SqliteDatabase } from '../store/database.js';
+import { type DatabaseSize, readDatabaseSize } from '../store/databaseSize.js';
 import { createUnresolvedCounter } from '../store/deadLetters.js';
 import { createGapLister } from '../store/gaps.js';
 import { pidAlive } from '../store/liveness.js';
@@ -18,6 +19,8 @@ import { createInstanceCounter } from '../store/sagaInstances.js';
 import { createNextTimeoutReader } from '../store/timers.js';
 import { createWorkerRowReader, type WorkerState } from '../store/workers.js';
 import { type Clock, systemClock } from '../time/clock.js';
+
+export type { DatabaseSize } from '../store/databaseSize.js';
 
 export interface WorkerStatus {
   name: string;
@@ -46,6 +49,8 @@ export interface WorkerStatus {
 export interface RuntimeStatus {
   projections: WorkerStatus[];
   sagas: WorkerStatus[];
+  /** The SQLite file's size, its WAL's and its pages; set by `collectStatus`. */
+  database?: DatabaseSize;
 }
 
 /** What a worker in this process knows that SQLite may not have yet. */
@@ -144,5 +149,6 @@ export async function collectStatus(o: {
   return {
     projections: await Promise.all(o.config.projections.map((p) => one(p, 'projection'))),
     sagas: await Promise.all(o.config.sagas.map((s) => one(s, 'saga'))),
+    database: readDatabaseSize(o.config.sqlitePath, db),
   };
 }

@@ -1,7 +1,8 @@
 /**
  * A running saga: the saga engine inside a worker (src/runtime/worker.ts), plus the dispatcher that
  * publishes its outbox to the COMMANDS stream after each commit (`Nats-Msg-Id = command_id`, marked
- * done on the ack) and the scheduler that fires its due timers.
+ * done on the ack), the scheduler that fires its due timers, and the pruner that deletes published
+ * commands, ended timers and finished records past their retentions.
  */
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import type { WorkerOptions } from '../config/config.js';
@@ -13,8 +14,11 @@ import type { Logger } from '../logger.js';
 import { createOutboxDispatcher } from '../nats/publishAfterCommit.js';
 import type { Metrics } from '../serve/metrics.js';
 import type { SqliteDatabase } from '../store/database.js';
-import { createOutboxReader, type OutboxCommand } from '../store/outbox.js';
+import { createOutboxReader, createPublishedPruner, type OutboxCommand } from '../store/outbox.js';
+import { createFinishedPruner } from '../store/sagaInstances.js';
+import { createEndedTimerPruner } from '../store/timers.js';
 import { type Clock, systemClock } from '../time/clock.js';
+import { createPruner, type PruneTask } from './pruner.js';
 import { createTimerScheduler } from './timerScheduler.js';
 import { createWorker, type Worker } from './worker.js';
 
@@ -29,6 +33,20 @@ export interface SagaWorkerOptions {
   clock?: Clock;
   /** @default none */
   metrics?: Metrics;
+}
+
+/** What a saga's retentions let go, each kind deleted by its own table's module. */
+function sagaPruneTasks(db: SqliteDatabase, saga: string, options: WorkerOptions): PruneTask[] {
+  const task = (
+    what: string,
+    retentionMs: number,
+    prune: (saga: string, before: number, limit: number) => number,
+  ): PruneTask => ({ what, retentionMs, remove: (before, limit) => prune(saga, before, limit) });
+  return [
+    task('outbox', options.publishedRetention, createPublishedPruner(db)),
+    task('timers', options.timerRetention, createEndedTimerPruner(db)),
+    task('finished', options.finishedRetention, createFinishedPruner(db)),
+  ];
 }
 
 export function createSagaWorker(o: SagaWorkerOptions): Worker {
@@ -76,6 +94,7 @@ export function createSagaWorker(o: SagaWorkerOptions): Worker {
     },
     onError: (e) => log.error({ err: e }, 'firing timeouts failed; retrying'),
   });
+  const pruner = createPruner({ clock, log, tasks: sagaPruneTasks(db, definition.name, options) });
   return createWorker({
     kind: 'saga',
     name: definition.name,
@@ -99,9 +118,11 @@ export function createSagaWorker(o: SagaWorkerOptions): Worker {
       started: () => {
         void outbox.kick();
         timers.start();
+        pruner.start();
       },
       stopping: async () => {
         timers.stop();
+        pruner.stop();
         await Promise.race([outbox.kick(), new Promise((r) => setTimeout(r, 2_000))]);
         outbox.close();
       },

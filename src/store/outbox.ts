@@ -65,3 +65,16 @@ export function createUnpublishedCounter(db: SqliteDatabase): (saga: string) => 
     .pluck();
   return (saga) => count.get(saga) as number;
 }
+
+/**
+ * Deletes up to `limit` of a saga's commands published before `before` (epoch ms); returns how
+ * many. An unpublished row (`published_at` NULL) never matches. Uses `prosa_outbox_pending`.
+ */
+export function createPublishedPruner(
+  db: SqliteDatabase,
+): (saga: string, before: number, limit: number) => number {
+  const prune = db.prepare(
+    'DELETE FROM prosa_outbox WHERE rowid IN (SELECT rowid FROM prosa_outbox WHERE saga = ? AND published_at IS NOT NULL AND published_at < ? LIMIT ?)',
+  );
+  return (saga, before, limit) => prune.run(saga, before, limit).changes;
+}

@@ -21,6 +21,7 @@ export const SAGA_INSTANCES_SCHEMA: readonly string[] = [
      cause TEXT NOT NULL,
      PRIMARY KEY (saga, instance, cause)
    )`,
+  `CREATE INDEX IF NOT EXISTS prosa_saga_finished_at ON prosa_saga_finished (saga, finished_at)`,
 ];
 
 const COUNT = 'SELECT count(*) FROM prosa_saga_instances WHERE saga = ?';
@@ -69,6 +70,19 @@ export function createSagaInstanceStore(db: SqliteDatabase): SagaInstanceStore {
     },
     count: (saga) => count.get(saga) as number,
   };
+}
+
+/**
+ * Deletes up to `limit` of a saga's finished records older than `before` (epoch ms); returns how
+ * many. Uses `prosa_saga_finished_at`.
+ */
+export function createFinishedPruner(
+  db: SqliteDatabase,
+): (saga: string, before: number, limit: number) => number {
+  const prune = db.prepare(
+    'DELETE FROM prosa_saga_finished WHERE rowid IN (SELECT rowid FROM prosa_saga_finished WHERE saga = ? AND finished_at < ? LIMIT ?)',
+  );
+  return (saga, before, limit) => prune.run(saga, before, limit).changes;
 }
 
 /** How many instances of a saga are live; prepared once. */

@@ -19,6 +19,8 @@ export const TIMERS_SCHEMA: readonly string[] = [
    )`,
   `CREATE INDEX IF NOT EXISTS prosa_timers_due ON prosa_timers (saga, status, due_at)`,
   `CREATE INDEX IF NOT EXISTS prosa_timers_instance ON prosa_timers (saga, instance, status)`,
+  // Fired and cancelled timers by age, for pruning; pending ones (ended_at NULL) are not in it.
+  `CREATE INDEX IF NOT EXISTS prosa_timers_ended ON prosa_timers (saga, ended_at) WHERE ended_at IS NOT NULL`,
 ];
 
 const CANCEL_BY_NAME =
@@ -99,6 +101,19 @@ export function createTimerStore(db: SqliteDatabase): TimerStore {
 export function createNextTimeoutReader(db: SqliteDatabase): (saga: string) => number | undefined {
   const next = db.prepare(NEXT_DUE).pluck();
   return (saga) => (next.get(saga) as number | null) ?? undefined;
+}
+
+/**
+ * Deletes up to `limit` of a saga's timers that fired or were cancelled before `before` (epoch ms);
+ * returns how many. A pending timer never matches. Uses `prosa_timers_ended`.
+ */
+export function createEndedTimerPruner(
+  db: SqliteDatabase,
+): (saga: string, before: number, limit: number) => number {
+  const prune = db.prepare(
+    "DELETE FROM prosa_timers WHERE rowid IN (SELECT rowid FROM prosa_timers WHERE saga = ? AND ended_at IS NOT NULL AND ended_at < ? AND status <> 'pending' LIMIT ?)",
+  );
+  return (saga, before, limit) => prune.run(saga, before, limit).changes;
 }
 
 /** Cancels an instance's pending timer by name (an operator's cancel). Returns whether there was one. */

@@ -84,6 +84,14 @@ describe('the prosa command', () => {
         state: 'never run',
       });
       expect(status.sagas).toEqual([]);
+      expect(status.database).toEqual({
+        path: project.sqlitePath,
+        bytes: 0,
+        walBytes: 0,
+        pageSize: null,
+        pages: null,
+        freePages: null,
+      });
     });
   });
 
@@ -117,6 +125,12 @@ describe('the prosa command', () => {
         const table = await runCli(project, ['status']);
         expect(table.out).toMatch(/ledger\s+projection\s+paused\s+/);
         expect(table.out).toContain('ledger: maintenance');
+        const size = '\\d+(\\.\\d)? (B|KiB|MiB)';
+        expect(table.out).toMatch(
+          new RegExp(
+            `\\nDATABASE  ${project.sqlitePath}  ${size} \\+ WAL ${size}, ${size} free \\(\\d+ of \\d+ pages\\)\\n`,
+          ),
+        );
 
         const resumed = await runCli(project, ['resume', 'ledger']);
         expect(JSON.parse(resumed.out)).toMatchObject({ via: 'running worker' });

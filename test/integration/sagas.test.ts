@@ -1,8 +1,10 @@
+import { statSync } from 'node:fs';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import decommission from '../../sagas/decommission.js';
 import provisioning from '../../sagas/provisioning.js';
+import { openDatabase } from '../../src/store/database.js';
 import { readCommands } from '../support/commands.js';
 import {
   connected,
@@ -14,6 +16,7 @@ import {
 } from '../support/infrastructureEvents.js';
 import { startNatsServer, type TestNatsServer } from '../support/natsServer.js';
 import { createTestRuntime, tempDir } from '../support/runtimeHarness.js';
+import { waitFor } from '../support/waitFor.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -129,6 +132,69 @@ describe('sagas on a real nats-server', () => {
         ]);
         expect(commands[1]?.data).toEqual({ resource_id: 'p2', reason: 'provisioning timed out' });
       } finally {
+        await t.cleanup();
+      }
+    });
+  });
+
+  describe('when the clock passes the retentions while the saga worker runs', () => {
+    it('deletes published commands after 1h, ended timers after 1d and finished records after 7d, never a pending timer', async () => {
+      const clock = { t: Date.now(), now: () => clock.t };
+      const t = createTestRuntime(
+        server.url,
+        { sagas: [decommission], workers: { decommission: { timeouts: { stuck: '30d' } } } },
+        { clock },
+      );
+      const db = openDatabase(t.sqlitePath);
+      const rows = () => ({
+        published: db
+          .prepare('SELECT count(*) FROM prosa_outbox WHERE published_at IS NOT NULL')
+          .pluck()
+          .get(),
+        unpublished: db.prepare('SELECT count(*) FROM prosa_outbox WHERE published_at IS NULL').pluck().get(),
+        timers: db.prepare('SELECT instance, status FROM prosa_timers ORDER BY instance').all(),
+        finished: db.prepare('SELECT instance FROM prosa_saga_finished').pluck().all(),
+      });
+      try {
+        await t.runtime.start();
+        // r1: severed after its removal, so it finishes (timer cancelled); r5 still waits (timer pending).
+        await publish(registered('r1'), connected('r1', 'r2'), removed('r1'), severed('r1', 'r2'));
+        await publish(registered('r5'), connected('r5', 'r6'), removed('r5'));
+        await t.runtime.caughtUp();
+        await commandsAfter(2);
+        await waitFor('both commands marked published', () => rows().published === 2);
+        expect(rows()).toEqual({
+          published: 2,
+          unpublished: 0,
+          timers: [
+            { instance: 'r1', status: 'cancelled' },
+            { instance: 'r5', status: 'pending' },
+          ],
+          finished: ['r1'],
+        });
+
+        clock.t += 2 * 3_600_000;
+        await waitFor('published commands pruned', () => rows().published === 0);
+        expect(rows()).toMatchObject({
+          timers: [{ status: 'cancelled' }, { status: 'pending' }],
+          finished: ['r1'],
+        });
+
+        clock.t += 8 * 86_400_000;
+        await waitFor('ended timers and finished records pruned', () => rows().finished.length === 0);
+        expect(rows()).toEqual({
+          published: 0,
+          unpublished: 0,
+          timers: [{ instance: 'r5', status: 'pending' }],
+          finished: [],
+        });
+
+        const { database } = await t.runtime.status();
+        expect(database).toMatchObject({ path: t.sqlitePath, pageSize: 4_096 });
+        expect(database?.bytes).toBeGreaterThan(0);
+        expect(database?.walBytes).toBe(statSync(`${t.sqlitePath}-wal`).size);
+      } finally {
+        db.close();
         await t.cleanup();
       }
     });

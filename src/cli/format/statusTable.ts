@@ -1,5 +1,5 @@
 /** `prosa status` as a table a person reads at a glance. */
-import type { RuntimeStatus, WorkerStatus } from '../../internal.js';
+import type { DatabaseSize, RuntimeStatus, WorkerStatus } from '../../internal.js';
 
 const cell = (v: unknown) => (v === null || v === undefined ? '-' : String(v));
 
@@ -7,7 +7,29 @@ export function formatStatusTable(status: RuntimeStatus): string {
   const rows: WorkerStatus[] = [...status.projections, ...status.sagas];
   if (rows.length === 0) return 'no projections or sagas configured (runtime.config.ts)\n';
   const sagas = status.sagas.length === 0 ? '' : `\n${sagaTable(status.sagas)}`;
-  return `${workerTable(rows)}${sagas}${notesOf(rows)}`;
+  const database = status.database ? `\n${databaseLine(status.database)}\n` : '';
+  return `${workerTable(rows)}${sagas}${database}${notesOf(rows)}`;
+}
+
+/** 1536 -> "1.5 KiB". */
+function formatBytes(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${units[unit]}`;
+}
+
+/** How big the SQLite file is: the file, its WAL, and the free pages a VACUUM would give back. */
+function databaseLine(d: DatabaseSize): string {
+  const free =
+    d.pageSize !== null && d.pages !== null && d.freePages !== null
+      ? `, ${formatBytes(d.freePages * d.pageSize)} free (${d.freePages} of ${d.pages} pages)`
+      : '';
+  return `DATABASE  ${d.path}  ${formatBytes(d.bytes)} + WAL ${formatBytes(d.walBytes)}${free}`;
 }
 
 /** What each saga has under way: live instances, commands not yet in COMMANDS, the next timeout. */

@@ -63,4 +63,35 @@ describe('formatStatusTable', () => {
       'topology: GAP, messages 5..9 were dropped by the stream before they were applied',
     ]);
   });
+
+  it('says under the tables how big the database file and its WAL are, and what is free', () => {
+    const text = formatStatusTable({
+      projections: [worker({ detail: 'paused by operator' })],
+      sagas: [worker({ name: 'decommission', kind: 'saga', activeInstances: 1, outboxPending: 0 })],
+      database: {
+        path: '/srv/app/.prosa/prosa.db',
+        bytes: 25_165_824,
+        walBytes: 4_194_304 + 512,
+        pageSize: 4_096,
+        pages: 6_144,
+        freePages: 256,
+      },
+    });
+    const lines = text.trimEnd().split('\n');
+    expect(lines.slice(-3)).toEqual([
+      'DATABASE  /srv/app/.prosa/prosa.db  24.0 MiB + WAL 4.0 MiB, 1.0 MiB free (256 of 6144 pages)',
+      '',
+      'topology: paused by operator',
+    ]);
+    expect(text.indexOf('DATABASE')).toBeGreaterThan(text.indexOf('\ndecommission  1'));
+  });
+
+  it('gives the sizes alone when the database is not open (no page counts)', () => {
+    const text = formatStatusTable({
+      projections: [worker({})],
+      sagas: [],
+      database: { path: 'prosa.db', bytes: 0, walBytes: 0, pageSize: null, pages: null, freePages: null },
+    });
+    expect(text.trimEnd().split('\n').at(-1)).toBe('DATABASE  prosa.db  0 B + WAL 0 B');
+  });
 });

@@ -93,6 +93,26 @@ describe('configuration', () => {
         maxAckPending: 50_000,
       });
     });
+
+    it('keeps published commands 1h, ended timers 1d and finished records 7d unless told otherwise', () => {
+      const streams = { LEDGER: { subjects: ['ledger.>'] } };
+      expect(resolve({ streams, projections: [ledger] }).workers.ledger).toMatchObject({
+        publishedRetention: 3_600_000,
+        timerRetention: 86_400_000,
+        finishedRetention: 604_800_000,
+      });
+      const c = resolve({
+        streams,
+        projections: [ledger],
+        defaults: { timerRetention: '2h' },
+        workers: { ledger: { publishedRetention: '3h', finishedRetention: '1d' } },
+      });
+      expect(c.workers.ledger).toMatchObject({
+        publishedRetention: 10_800_000,
+        timerRetention: 7_200_000,
+        finishedRetention: 86_400_000,
+      });
+    });
   });
 
   describe('when a value is not allowed', () => {
