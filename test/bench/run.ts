@@ -16,7 +16,9 @@ interface BenchModule {
 
 const argv = process.argv.slice(2);
 if (argv.includes('--help') || argv.includes('-h')) {
-  process.stdout.write('usage: npm run bench [-- --json] [-- --only eventStore,projection] [-- --quick]\n');
+  process.stdout.write(
+    'usage: npm run bench [-- --json] [-- --only eventStore,projection,scale] [-- --quick] [-- --events N (scale)]\n',
+  );
   process.exit(0);
 }
 const json = argv.includes('--json');
