@@ -24,6 +24,7 @@
  *        GB of disk in the temp dir at the default 1,000,000 events. Default 1,000,000 events (the
  *        crates' stream limit), many minutes on two cores; --quick 100,000 (~2 minutes).
  * Prints a table with the targets beside the figures, or with --json one JSON object.
+ * SCALE_PROFILE=<dir> writes each child's V8 CPU profiles (one per thread) to <dir>/<mode>/.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -127,7 +128,10 @@ async function runChild(
   o: { url: string; dir: string; db: string; jsm: JetStreamManager; stream: Stream; durables: string[] },
 ): Promise<ChildResult> {
   const script = fileURLToPath(new URL('./scaleWorker.ts', import.meta.url));
-  const child = spawn(process.execPath, ['--import', 'tsx', script], {
+  // SCALE_PROFILE=<dir>: each child writes a V8 CPU profile there (the profile that shows what bounds it).
+  const profile = process.env.SCALE_PROFILE;
+  const flags = profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}/${mode}`] : [];
+  const child = spawn(process.execPath, [...flags, '--import', 'tsx', script], {
     env: { ...process.env, SCALE_MODE: mode, NATS_URL: o.url, SCALE_DB: o.db, SCALE_DIR: o.dir },
     stdio: ['pipe', 'pipe', 'inherit'],
   });
