@@ -115,7 +115,9 @@ describe('projection engine', () => {
       createProjectionEngine(ledger, db).applyBatch(ledgerMessages([open('a'), open('b')]));
       // A state the machine no longer has (a release renamed it, say). The ledger's row holds its
       // actor's state (prosa_state), the context being the row.
-      db.prepare(`UPDATE accounts SET prosa_state = json_set(prosa_state, '$.v', 'vanished') WHERE id = 'a'`).run();
+      db.prepare(
+        `UPDATE accounts SET prosa_state = json_set(prosa_state, '$.v', 'vanished') WHERE id = 'a'`,
+      ).run();
       const engine = createProjectionEngine(ledger, db);
       const result = engine.applyBatch(ledgerMessages([deposit('a', 5), deposit('b', 1)], 3));
       expect(result.deadLetters).toHaveLength(1);
