@@ -60,8 +60,14 @@ export const defaults = Object.freeze({
   nats: Object.freeze({
     /** Connection name shown by the server. */
     name: 'prosa',
-    /** How long start-up waits for the server before failing. */
+    /** How long one connect attempt waits for the server's answer. */
     connectTimeoutMs: 5_000,
+    /**
+     * Whether `prosa run` (createRuntime's start) waits for a configured server that is down or
+     * not reachable yet, trying again with backoff, rather than failing after one attempt.
+     * Credentials, TLS and a bad URL fail at once either way.
+     */
+    waitAtStart: true,
   }),
   /** Embedded server data, the SQLite file and the recorded URL live here. */
   dataDir: '.prosa',
@@ -69,7 +75,7 @@ export const defaults = Object.freeze({
   http: Object.freeze({
     enabled: true,
     host: '127.0.0.1',
-    /** Where /healthz and /metrics answer; 0 picks a free port. */
+    /** Where /healthz and /metrics answer (PROSA_HTTP_PORT); 0 picks a free port. */
     port: 9464,
   }),
   stream: Object.freeze({

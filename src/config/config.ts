@@ -137,8 +137,14 @@ const natsSchema = z
       .object({ ca: z.string().optional(), cert: z.string().optional(), key: z.string().optional() })
       .strict()
       .optional(),
-    /** How long start-up waits for the server before failing. @default '5s' */
+    /** How long one connect attempt waits for the server's answer. @default '5s' */
     connectTimeout: duration('"5s"').default(defaults.nats.connectTimeoutMs),
+    /**
+     * `prosa run` waits for a server that refuses or does not answer, trying again with backoff;
+     * false fails the start after one attempt instead. Credentials, TLS and a bad URL fail at once
+     * either way; one-shot commands never wait. @default true
+     */
+    waitAtStart: z.boolean({ error: 'must be true or false' }).default(defaults.nats.waitAtStart),
   })
   .strict();
 
@@ -198,7 +204,7 @@ const configSchema = z
       .object({
         enabled: z.boolean().default(defaults.http.enabled),
         host: z.string().default(defaults.http.host),
-        /** 0 picks a free port. @default 9464 */
+        /** 0 picks a free port; PROSA_HTTP_PORT overrides it. @default 9464 */
         port: z.number().int().min(0).max(65_535, 'must be a port 0-65535').default(defaults.http.port),
       })
       .strict()
@@ -255,7 +261,18 @@ export function defineConfig(config: ProsaConfigInput): ProsaConfigInput {
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-function envOverrides(env: Env): Record<string, unknown> {
+/** A port number from PROSA_HTTP_PORT, or an issue naming the variable. */
+function envPort(value: string, issues: { path: string; message: string }[]): number | undefined {
+  const port = /^\d+$/.test(value.trim()) ? Number(value.trim()) : Number.NaN;
+  if (port <= 65_535) return port;
+  issues.push({
+    path: 'PROSA_HTTP_PORT',
+    message: `must be a port 0-65535 (0 picks a free one), got ${JSON.stringify(value)}`,
+  });
+  return undefined;
+}
+
+function envOverrides(env: Env, issues: { path: string; message: string }[]): Record<string, unknown> {
   const nats: Record<string, unknown> = {};
   const set = (key: string, name: string) => {
     const v = env[name];
@@ -276,6 +293,10 @@ function envOverrides(env: Env): Record<string, unknown> {
   if (env.PROSA_DATA_DIR) out.dataDir = env.PROSA_DATA_DIR;
   if (env.PROSA_DB) out.sqlite = { path: env.PROSA_DB };
   if (env.LOG_LEVEL) out.log = { level: env.LOG_LEVEL };
+  if (env.PROSA_HTTP_PORT) {
+    const port = envPort(env.PROSA_HTTP_PORT, issues);
+    if (port !== undefined) out.http = { port };
+  }
   return out;
 }
 
@@ -329,10 +350,10 @@ export function resolveConfig(input: unknown, options: ResolveConfigOptions = {}
       source,
     );
 
-  const parsed = configSchema.safeParse(merge(input, envOverrides(env)));
-  if (!parsed.success) throw new ConfigError(issuesOf(parsed.error), source);
-  const c = parsed.data;
   const issues: { path: string; message: string }[] = [];
+  const parsed = configSchema.safeParse(merge(input, envOverrides(env, issues)));
+  if (!parsed.success) throw new ConfigError([...issues, ...issuesOf(parsed.error)], source);
+  const c = parsed.data;
 
   const streams: Record<string, StreamConfig> = {};
   const rawStreams = merge(DEFAULT_STREAMS, c.streams) as Record<string, unknown>;

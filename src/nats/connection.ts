@@ -18,6 +18,7 @@ import {
   AuthorizationError,
   connect,
   credsAuthenticator,
+  InvalidArgumentError,
   type NatsConnection,
   type NodeConnectionOptions,
   nkeyAuthenticator,
@@ -220,35 +221,74 @@ const errnoOf = (e: unknown): string | undefined => {
   return undefined;
 };
 
+/**
+ * Why a first connect failed, and with it whether trying again can succeed: `auth` (credentials
+ * refused or expired), `tls` (a handshake or certificate problem), `config` (a URL nats.js cannot
+ * parse) cannot heal by waiting; `timeout` (no answer) and `unreachable` (refused, unknown host,
+ * reset) can, once the server is up.
+ */
+export type ConnectFailure = 'auth' | 'tls' | 'config' | 'timeout' | 'unreachable';
+
+/** The one place that reads nats.js's (and Node's) connect errors. */
+function classifyConnectFailure(e: unknown): ConnectFailure {
+  if (e instanceof AuthorizationError || e instanceof UserAuthenticationExpiredError) return 'auth';
+  const message = e instanceof Error ? e.message : String(e);
+  if (e instanceof TimeoutError || message === 'timeout') return 'timeout';
+  if (/tls|certificate|ssl/i.test(message) || /CERT|TLS|SSL/.test(errnoOf(e) ?? '')) return 'tls';
+  // new URL() throws a TypeError; nats.js rejects bad options with an InvalidArgumentError.
+  if (e instanceof TypeError || e instanceof InvalidArgumentError) return 'config';
+  return 'unreachable';
+}
+
+/**
+ * Whether an error of {@link connectNats} can heal by itself (the server is down, restarting, or
+ * not reachable yet), so a long-running worker should try again rather than exit.
+ */
+export function connectFailureCanHeal(e: unknown): boolean {
+  if (!(e instanceof ProsaError) || e.code !== 'PROSA_NATS_UNREACHABLE') return false;
+  const kind = classifyConnectFailure(e.cause);
+  return kind === 'timeout' || kind === 'unreachable';
+}
+
 function connectError(e: unknown, display: string, auth: Auth, timeoutMs: number): ProsaError {
   if (e instanceof ProsaError) return e;
   const at = `cannot connect to NATS at ${display}`;
   const message = e instanceof Error ? e.message : String(e);
-  let code: 'PROSA_NATS_AUTH' | 'PROSA_NATS_UNREACHABLE' = 'PROSA_NATS_UNREACHABLE';
+  const kind = classifyConnectFailure(e);
   let text: string;
-  if (e instanceof AuthorizationError || e instanceof UserAuthenticationExpiredError) {
-    code = 'PROSA_NATS_AUTH';
-    text =
-      auth.described === 'no credentials'
-        ? `${at}: the server requires authentication (${message}) and none was given. ` +
-          'Set NATS_USER/NATS_PASSWORD, NATS_TOKEN, NATS_CREDS or NATS_NKEY_SEED (or nats.* in runtime.config.ts).'
-        : `${at}: the server refused the credentials (${message}). ` +
-          `Check the credentials: ${auth.described}.`;
-  } else if (e instanceof TimeoutError || message === 'timeout') {
-    text =
-      `${at}: no answer within ${timeoutMs} ms (timeout). Check that nats-server runs there and that ` +
-      'nothing (a firewall, a wrong host) swallows the connection; nats.connectTimeout sets the limit.';
-  } else if (/tls|certificate|ssl/i.test(message) || /CERT|TLS|SSL/.test(errnoOf(e) ?? '')) {
-    text =
-      `${at}: the TLS handshake failed (${message}). Check the URL scheme (tls://) and nats.tls ` +
-      '(NATS_CA, NATS_CERT, NATS_KEY): the CA must sign the server certificate, and the server may require a client certificate.';
-  } else {
-    const errno = errnoOf(e);
-    const why = errno && !message.includes(errno) ? `${message} (${errno})` : message;
-    text =
-      `${at}: ${why}. Check that nats-server runs and listens there and that NATS_URL (nats.url) is right` +
-      "; unset NATS_URL to use prosa's embedded server instead.";
+  switch (kind) {
+    case 'auth':
+      text =
+        auth.described === 'no credentials'
+          ? `${at}: the server requires authentication (${message}) and none was given. ` +
+            'Set NATS_USER/NATS_PASSWORD, NATS_TOKEN, NATS_CREDS or NATS_NKEY_SEED (or nats.* in runtime.config.ts).'
+          : `${at}: the server refused the credentials (${message}). ` +
+            `Check the credentials: ${auth.described}.`;
+      break;
+    case 'timeout':
+      text =
+        `${at}: no answer within ${timeoutMs} ms (timeout). Check that nats-server runs there and that ` +
+        'nothing (a firewall, a wrong host) swallows the connection; nats.connectTimeout sets the limit.';
+      break;
+    case 'tls':
+      text =
+        `${at}: the TLS handshake failed (${message}). Check the URL scheme (tls://) and nats.tls ` +
+        '(NATS_CA, NATS_CERT, NATS_KEY): the CA must sign the server certificate, and the server may require a client certificate.';
+      break;
+    case 'config':
+      text =
+        `${at}: ${message}. NATS_URL (nats.url) must be one or more server URLs, comma separated, ` +
+        'like nats://host:4222 or tls://host:4222 (a port from 1 to 65535).';
+      break;
+    default: {
+      const errno = errnoOf(e);
+      const why = errno && !message.includes(errno) ? `${message} (${errno})` : message;
+      text =
+        `${at}: ${why}. Check that nats-server runs and listens there and that NATS_URL (nats.url) is right` +
+        "; unset NATS_URL to use prosa's embedded server instead.";
+    }
   }
+  const code = kind === 'auth' ? 'PROSA_NATS_AUTH' : 'PROSA_NATS_UNREACHABLE';
   return new ProsaError(code, scrub(text, auth.secrets), { cause: e });
 }
 

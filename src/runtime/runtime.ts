@@ -48,9 +48,15 @@ export interface Runtime {
   readonly config: ResolvedConfig;
   /** The NATS URL in use (after start). */
   readonly url: string | undefined;
-  /** Connects, applies streams, opens SQLite and starts every worker. */
+  /**
+   * Connects, applies streams, opens SQLite and starts every worker. A configured server that is
+   * down is waited for (`nats.waitAtStart`); a drain meanwhile ends the wait and start resolves.
+   */
   start(): Promise<void>;
-  /** Finishes each worker's batch, commits, acks, then closes everything. Idempotent. */
+  /**
+   * Finishes each worker's batch, commits, acks, then closes everything. Idempotent. During a
+   * start it ends any wait for NATS and lets the start finish first.
+   */
   drain(): Promise<void>;
   /** Same as drain. */
   close(): Promise<void>;
@@ -99,7 +105,11 @@ class RuntimeImpl implements Runtime {
   private control: Subscription | undefined;
   private readonly workers = new Map<string, Worker>();
   private readonly versionRebuilds: VersionRebuilds;
+  private starting: Promise<void> | undefined;
   private draining: Promise<void> | undefined;
+  private closing: Promise<void> | undefined;
+  /** Ends a start's wait for NATS when the runtime is drained meanwhile. */
+  private readonly stopWaiting = new AbortController();
   private running = false;
 
   constructor(config: ResolvedConfig, options: RuntimeOptions) {
@@ -115,7 +125,7 @@ class RuntimeImpl implements Runtime {
         this.workers.set(definition.name, w);
         await w.start();
       },
-      stopping: () => this.draining !== undefined,
+      stopping: () => this.draining !== undefined || this.closing !== undefined,
       log: this.log,
       clock,
     });
@@ -198,7 +208,12 @@ class RuntimeImpl implements Runtime {
     }
   }
 
-  async start(): Promise<void> {
+  start(): Promise<void> {
+    this.starting ??= this.startOnce();
+    return this.starting;
+  }
+
+  private async startOnce(): Promise<void> {
     const { config, log } = this;
     try {
       // First, so a port in use fails the start before anything else is started.
@@ -211,9 +226,9 @@ class RuntimeImpl implements Runtime {
           health: () => this.health(),
           log,
         });
-        log.info({ url: this.http.url }, 'serving /healthz and /metrics');
       }
-      const link = await openNats(config, log, this.opened);
+      const link = await openNats(config, log, this.opened, this.stopWaiting.signal);
+      if (!link) return; // drained while waiting for NATS
       await applyStreams(link.jsm, config.streams, log);
       this.db = openDatabase(config.sqlitePath);
       this.createWorkers(this.db);
@@ -234,13 +249,24 @@ class RuntimeImpl implements Runtime {
         'running',
       );
     } catch (e) {
-      await this.drain();
+      await this.closeAll();
       throw e;
     }
   }
 
   drain(): Promise<void> {
     this.draining ??= (async () => {
+      this.stopWaiting.abort();
+      // A start under way finishes (or stops waiting for NATS) before what it opened is closed.
+      await this.starting?.catch(() => {});
+      await this.closeAll();
+    })();
+    return this.draining;
+  }
+
+  /** Closes whatever was started, in order. Idempotent. */
+  private closeAll(): Promise<void> {
+    this.closing ??= (async () => {
       const { opened, db } = this;
       this.control?.unsubscribe();
       await Promise.allSettled([...this.workers.values()].map((w) => w.stop()));
@@ -253,7 +279,7 @@ class RuntimeImpl implements Runtime {
       if (!opened.link) await opened.embedded?.stop();
       this.log.info('stopped');
     })();
-    return this.draining;
+    return this.closing;
   }
 
   close(): Promise<void> {
@@ -346,7 +372,9 @@ class RuntimeImpl implements Runtime {
   }
 
   health(): Health {
-    if (this.draining) return { ok: false, reason: 'draining' };
+    if (this.draining || this.closing) return { ok: false, reason: 'draining' };
+    const { waitingFor } = this.opened;
+    if (waitingFor) return { ok: false, reason: `waiting for NATS at ${waitingFor}` };
     if (!this.running || !this.opened.link) return { ok: false, reason: 'starting' };
     const nats = this.opened.link.health();
     if (!nats.ok) return nats;

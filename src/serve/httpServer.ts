@@ -30,7 +30,7 @@ export interface Health {
 export interface HttpServerOptions {
   /** Interface to listen on (config `http.host`, default '127.0.0.1'). */
   host: string;
-  /** Port to listen on; 0 picks a free one (config `http.port`, default 9464). */
+  /** Port to listen on; 0 picks a free one (config `http.port` or PROSA_HTTP_PORT, default 9464). */
   port: number;
   metrics: Metrics;
   /** The runtime's status; `/metrics` refreshes the gauges from it before answering. */
@@ -71,7 +71,7 @@ function listenError(e: NodeJS.ErrnoException, host: string, port: number): Pros
   let message: string;
   switch (e.code) {
     case 'EADDRINUSE':
-      message = `${where}: the port is in use (another prosa run or another program listens there); set http.port in runtime.config.ts to a free port (0 picks one), ${off}`;
+      message = `${where}: the port is in use (another prosa run or another program listens there); set http.port in runtime.config.ts (or PROSA_HTTP_PORT) to a free port (0 picks one), ${off}`;
       break;
     case 'EACCES':
       message = `${where}: permission denied (ports below 1024 need privileges); set http.port in runtime.config.ts to 1024 or above, ${off}`;

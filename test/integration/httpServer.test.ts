@@ -211,7 +211,7 @@ describe('http server', () => {
       expect(error).toBeInstanceOf(ProsaError);
       expect(error).toMatchObject({ code: 'PROSA_CONFIG_INVALID', cause: { code: 'EADDRINUSE' } });
       expect((error as Error).message).toBe(
-        `cannot serve /healthz and /metrics on 127.0.0.1:${first.port}: the port is in use (another prosa run or another program listens there); set http.port in runtime.config.ts to a free port (0 picks one), or set http.enabled: false to serve nothing`,
+        `cannot serve /healthz and /metrics on 127.0.0.1:${first.port}: the port is in use (another prosa run or another program listens there); set http.port in runtime.config.ts (or PROSA_HTTP_PORT) to a free port (0 picks one), or set http.enabled: false to serve nothing`,
       );
     });
   });

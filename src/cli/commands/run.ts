@@ -10,8 +10,11 @@ export function registerRun(program: Command, ctx: CliContext): void {
     .action(async () => {
       const c = await ctx.config();
       const runtime = createRuntime(c);
-      await runtime.start();
-      const signal = await (ctx.io.stopSignal ?? new Promise<string>(() => {}));
+      const stopSignal = ctx.io.stopSignal ?? new Promise<string>(() => {});
+      // A signal while the start still waits for NATS must not wait for NATS: the drain ends the
+      // wait (and lets the rest of a start under way finish first). A failed start still throws.
+      const signal =
+        (await Promise.race([runtime.start().then(() => undefined), stopSignal])) ?? (await stopSignal);
       const log = createLogger({ level: c.logLevel });
       log.info({ signal }, 'draining: finishing the batch at hand, then exiting');
       const timeout = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 10_000).unref());

@@ -77,6 +77,39 @@ describe('configuration', () => {
     });
   });
 
+  describe('when PROSA_HTTP_PORT is set', () => {
+    it('overrides http.port', () => {
+      expect(resolve({ http: { port: 9000 } }, { PROSA_HTTP_PORT: '9470' }).http.port).toBe(9470);
+    });
+    it('may be 0, to pick a free port', () => {
+      expect(resolve({}, { PROSA_HTTP_PORT: '0' }).http.port).toBe(0);
+    });
+    it('counts as unset when empty', () => {
+      expect(resolve({ http: { port: 9000 } }, { PROSA_HTTP_PORT: '' }).http.port).toBe(9000);
+    });
+    it('refuses what is not a port, naming the variable', () => {
+      for (const bad of ['http', '-1', '70000', '94.64']) {
+        const e = failure({}, { PROSA_HTTP_PORT: bad });
+        expect(e).toBeInstanceOf(ConfigError);
+        expect(e.message).toContain(
+          `PROSA_HTTP_PORT: must be a port 0-65535 (0 picks a free one), got ${JSON.stringify(bad)}`,
+        );
+      }
+    });
+  });
+
+  describe('when nats.waitAtStart is not set', () => {
+    it('waits for the server at start', () => {
+      expect(resolve({}).nats.waitAtStart).toBe(true);
+    });
+    it('takes false, and refuses what is not a boolean', () => {
+      expect(resolve({ nats: { waitAtStart: false } }).nats.waitAtStart).toBe(false);
+      expect(failure({ nats: { waitAtStart: 'no' } }).message).toContain(
+        'nats.waitAtStart: must be true or false',
+      );
+    });
+  });
+
   describe('when a projection is configured', () => {
     it('gets the default worker options with its own consumer name', () => {
       const c = resolve({
