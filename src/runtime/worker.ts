@@ -9,8 +9,8 @@
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import type { WorkerOptions } from '../config/config.js';
 import type { ProjectionSource, RawEvent } from '../define/projection.js';
-import type { BatchPolicy, OutOfOrderOutcome } from '../engine/batchLoop.js';
-import type { ProjectionEngine } from '../engine/projectionEngine.js';
+import type { BatchPolicy } from '../engine/batchLoop.js';
+import type { OutOfOrderOutcome, ProjectionEngine } from '../engine/projectionEngine.js';
 import type { Logger } from '../logger.js';
 import { createDeadLetterDispatcher } from '../nats/deadLetterDispatcher.js';
 import type { Metrics } from '../serve/metrics.js';
