@@ -111,12 +111,12 @@ export class ParkingLot {
     if (known) return known.waiting !== undefined;
     const of = slots();
     if (!of) return false;
-    let after: number[] | undefined;
+    const after: number[] = [];
     for (const s of of) {
       const b = this.parked.get(s);
-      if (b !== undefined && !after?.includes(b)) (after ??= []).push(b);
+      if (b !== undefined && !after.includes(b)) after.push(b);
     }
-    if (!after) return false;
+    if (after.length === 0) return false;
     this.wait(msg, of, after);
     return true;
   }
