@@ -84,6 +84,14 @@ export function createWaitingWriter(db: SqliteDatabase, worker: string): Waiting
   };
 }
 
+/** The stream sequences of a worker's waiting events, ascending. */
+export function listWaitingSeqs(db: SqliteDatabase, worker: string): number[] {
+  return db
+    .prepare('SELECT stream_seq FROM prosa_waiting WHERE worker = ? ORDER BY stream_seq')
+    .pluck()
+    .all(worker) as number[];
+}
+
 /** How many events of a worker wait behind a dead letter; prepared once. */
 export function createWaitingCounter(db: SqliteDatabase): (worker: string) => number {
   const count = db.prepare('SELECT count(*) FROM prosa_waiting WHERE worker = ?').pluck();
