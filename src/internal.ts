@@ -50,6 +50,7 @@ export {
   resumeWorker,
   retryDeadLetters,
   sagaInstances,
+  skipDeadLetter,
   skipMessage,
 } from './ops/admin.js';
 export type { DeadLetterEntry } from './ops/deadLetters.js';
