@@ -23,6 +23,11 @@ export const defaults = Object.freeze({
     onError: 'dead-letter' as 'dead-letter' | 'stop',
     /** Tries of a bad event, with exponential backoff from `backoffMs`, before `onError` applies. */
     retries: Object.freeze({ attempts: 0, backoffMs: 1_000 }),
+    /**
+     * Whether an entity's later events wait behind its dead letter (`ordered`: they apply once it
+     * is retried or skipped) or are applied past it (`unordered`).
+     */
+    deadLetters: 'ordered' as 'ordered' | 'unordered',
     /** What a gap (messages dropped by the stream's limits before they were applied) does. */
     onGap: 'continue' as 'continue' | 'stop',
     /** The consumer's ack wait: must exceed the worst batch time. */

@@ -98,4 +98,15 @@ export const isProsaError = (e: unknown): e is ProsaError => e instanceof ProsaE
  */
 export class InvalidEventError extends Error {
   override readonly name = 'InvalidEventError';
+  /**
+   * Best effort, when the envelope and the entity ids decoded but the rest did not: the event as far
+   * as it decoded, for `keys` or `correlate` to name its entities, so their later events wait
+   * behind its dead letter. Undefined when the entities cannot be known.
+   */
+  readonly partialEvent: unknown;
+
+  constructor(message: string, options?: { cause?: unknown; partialEvent?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.partialEvent = options?.partialEvent;
+  }
 }

@@ -50,6 +50,7 @@ export {
   resumeWorker,
   retryDeadLetters,
   sagaInstances,
+  skipDeadLetter,
   skipMessage,
 } from './ops/admin.js';
 export type { DeadLetterEntry } from './ops/deadLetters.js';
@@ -64,11 +65,12 @@ export { createRuntime } from './runtime/runtime.js';
 export { STATE_COLUMN } from './store/actorState.js';
 export { abortCheckpointWritesWhen, readCheckpoint } from './store/checkpoints.js';
 export { openDatabase } from './store/database.js';
-export { listDeadLetterReasons } from './store/deadLetters.js';
+export { createRetriedCheck, listDeadLetterReasons, retryRecorder } from './store/deadLetters.js';
 export { createOutboxReader } from './store/outbox.js';
 export { createSagaInstanceView } from './store/sagaInstances.js';
 export type { SqliteDatabase } from './store/sqlite.js';
 export { quoteIdent } from './store/sqlite.js';
 export { createInstanceTimerReader, timerStatuses } from './store/timers.js';
+export { listWaitingSeqs } from './store/waiting.js';
 export { isoNow, systemClock } from './time/clock.js';
 export { formatDuration, parseDuration } from './time/duration.js';

@@ -314,6 +314,45 @@ const payloadCheckers: { readonly [T in InfrastructureEventType]: (d: Obj) => vo
   },
 };
 
+/** Checks the entity ids of a variant (what `keys` and `correlate` read); throws FieldProblem. */
+const idCheckers: { readonly [T in InfrastructureEventType]: (d: Obj) => void } = {
+  ComputeResourceRegistered: (d) => id(object(d, 'resource', '', 'an object'), 'id', 'resource'),
+  ResourceUpdated: (d) => id(d, 'resource_id', ''),
+  ResourceRemoved: (d) => id(d, 'resource_id', ''),
+  InterfaceAdded(d) {
+    const i = object(d, 'interface', '', 'an object');
+    id(i, 'id', 'interface');
+    id(i, 'resource_id', 'interface');
+  },
+  NetworkDefined: (d) => id(object(d, 'network', '', 'an object'), 'id', 'network'),
+  NetworkTopologyDefined(d) {
+    for (const n of array(d, 'networks', '', 'an array')) {
+      if (!isObj(n)) throw new FieldProblem('networks', 'objects', n);
+      id(n, 'id', 'networks');
+    }
+    for (const c of array(d, 'connections', '', 'an array')) connection(c, 'connections');
+  },
+  ResourcesConnected: (d) => connection(d.connection, 'connection'),
+  ConnectionSevered: (d) => connection(d.connection, 'connection'),
+  SoftwareConfigured(d) {
+    const c = object(d, 'configuration', '', 'an object');
+    id(c, 'id', 'configuration');
+    id(c, 'resource_id', 'configuration');
+  },
+  PolicyApplied: (d) => id(object(d, 'policy', '', 'an object'), 'id', 'policy'),
+  NetworkRemoved: (d) => id(d, 'network_id', ''),
+};
+
+/** Whether a variant's entity ids are good, whatever the rest of it is. */
+function idsValid(type: InfrastructureEventType, d: Obj): boolean {
+  try {
+    idCheckers[type](d);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** The domain event's ids and time, common to every variant. */
 function domainIds(d: Obj): void {
   uuid(d, 'event_id', '');
@@ -410,12 +449,21 @@ export function decodeInfrastructureEvent(raw: RawEvent): InfrastructureEvent {
     payloadCheckers[type](payload);
   } catch (e) {
     if (e instanceof FieldProblem) {
+      // The entity ids may still be good: then the event names its entities (their later events
+      // wait behind its dead letter).
+      const partialEvent = idsValid(type, payload) ? eventOf(body, type, payload) : undefined;
       throw new InvalidEventError(
         `data.${type}.${e.path}: expected ${e.expected}, got ${describeValue(e.got)}`,
+        { partialEvent },
       );
     }
     throw e;
   }
+  return eventOf(body, type, payload);
+}
+
+/** The decoded event: the envelope's fields and the (checked, or for a partial event unchecked) payload. */
+function eventOf(body: Obj, type: InfrastructureEventType, payload: Obj): InfrastructureEvent {
   return {
     type,
     event_id: body.event_id as string,

@@ -96,6 +96,13 @@ const workerSchema = z
       })
       .strict()
       .prefault({}),
+    /**
+     * `ordered`: when a bad event's entities are known, their later events wait behind its dead
+     * letter until it is retried or skipped; `unordered`: they are applied past it. @default 'ordered'
+     */
+    deadLetters: z
+      .enum(['ordered', 'unordered'], { error: 'must be "ordered" or "unordered"' })
+      .default(defaults.worker.deadLetters),
     /** What a gap (messages dropped by the stream's limits before they were applied) does. @default 'continue' */
     onGap: z
       .enum(['continue', 'stop'], { error: 'must be "continue" or "stop"' })

@@ -19,6 +19,8 @@ export type BadEventVerdict = 'dead-letter' | 'stop' | 'retry';
 export interface BatchResult {
   applied: number;
   skipped: number;
+  /** Messages that now wait behind a dead letter of one of their entities (./parking.ts). */
+  waited: number;
   deadLetters: DeadLetter[];
   /** The checkpoint after the commit: every message up to it may be acked. */
   checkpoint: number;
@@ -32,17 +34,27 @@ export interface BatchResult {
 /**
  * What applying one message did. `rejected`: it was bad before anything changed (decode, keys), so
  * the policy decides its fate now. `failed`: it failed after live actors may have changed, so the
- * attempt is abandoned and the batch runs again without it.
+ * attempt is abandoned and the batch runs again without it. `waiting`: one of its entities waits
+ * behind a dead letter, so it was recorded to wait too. `park` names the entities of a bad message
+ * (when known), which wait behind its dead letter.
  */
 export type ApplyOutcome =
   | { readonly kind: 'applied' }
-  | { readonly kind: 'rejected'; readonly reason: string }
+  | { readonly kind: 'waiting' }
+  | { readonly kind: 'rejected'; readonly reason: string; readonly park?: readonly string[] }
   | ApplyFailed;
 
 export interface ApplyFailed {
   readonly kind: 'failed';
   readonly seq: number;
   readonly reason: string;
+  readonly park?: readonly string[] | undefined;
+}
+
+/** Why a message is bad in the next attempt, and the entities its dead letter parks. */
+export interface Poison {
+  readonly reason: string;
+  readonly park?: readonly string[] | undefined;
 }
 
 /** Applies one message; called once per event, so the common outcome is the shared {@link APPLIED}. */
@@ -51,9 +63,18 @@ export type ApplyMessage = (msg: RawEvent) => ApplyOutcome;
 /** The outcome of every applied message: one frozen object, nothing allocated per event. */
 export const APPLIED: ApplyOutcome = Object.freeze({ kind: 'applied' });
 
-export const rejected = (reason: string): ApplyOutcome => ({ kind: 'rejected', reason });
+/** The outcome of every message that now waits. */
+export const WAITING: ApplyOutcome = Object.freeze({ kind: 'waiting' });
 
-export const failed = (seq: number, reason: string): ApplyFailed => ({ kind: 'failed', seq, reason });
+export const rejected = (reason: string, park?: readonly string[]): ApplyOutcome =>
+  park ? { kind: 'rejected', reason, park } : { kind: 'rejected', reason };
+
+export const failed = (seq: number, reason: string, park?: readonly string[]): ApplyFailed => ({
+  kind: 'failed',
+  seq,
+  reason,
+  park,
+});
 
 export interface BatchPolicy {
   /** @default always dead-letter */
@@ -65,6 +86,7 @@ export interface BatchPolicy {
 export interface BatchAttempt {
   applied: number;
   skipped: number;
+  waited: number;
   dead: DeadLetter[];
   /** Bodies of the dead letters, by sequence. */
   raw: Map<number, RawEvent>;
@@ -80,11 +102,20 @@ export function attemptBatch(
   messages: readonly RawEvent[],
   start: number,
   consumes: (subject: string) => boolean,
-  poisoned: ReadonlyMap<number, string>,
+  poisoned: ReadonlyMap<number, Poison>,
   policy: BatchPolicy,
   apply: ApplyMessage,
+  /** Parks the entities of a dead letter (./parking.ts). */
+  park?: (seq: number, slots: readonly string[]) => void,
 ): BatchAttempt | ApplyFailed {
-  const attempt: BatchAttempt = { applied: 0, skipped: 0, dead: [], raw: new Map(), checkpoint: start };
+  const attempt: BatchAttempt = {
+    applied: 0,
+    skipped: 0,
+    waited: 0,
+    dead: [],
+    raw: new Map(),
+    checkpoint: start,
+  };
   for (const msg of messages) {
     if (msg.seq <= attempt.checkpoint) {
       attempt.skipped++;
@@ -96,16 +127,20 @@ export function attemptBatch(
       continue;
     }
     const skip = policy.skipped?.(msg.seq);
-    let reason = skip ?? poisoned.get(msg.seq);
+    const poison = skip === undefined ? poisoned.get(msg.seq) : undefined;
+    let reason = skip ?? poison?.reason;
+    let parks = poison?.park;
     if (reason === undefined) {
       const outcome = apply(msg);
       if (outcome.kind === 'failed') return outcome;
-      if (outcome.kind === 'applied') {
-        attempt.applied++;
+      if (outcome.kind === 'applied' || outcome.kind === 'waiting') {
+        if (outcome.kind === 'applied') attempt.applied++;
+        else attempt.waited++;
         attempt.checkpoint = msg.seq;
         continue;
       }
       reason = outcome.reason;
+      parks = outcome.park;
     }
     const letter: DeadLetter = { seq: msg.seq, subject: msg.subject, reason };
     const verdict = skip !== undefined ? 'dead-letter' : (policy.verdict?.(letter) ?? 'dead-letter');
@@ -116,44 +151,25 @@ export function attemptBatch(
     attempt.dead.push(letter);
     attempt.raw.set(msg.seq, msg);
     attempt.checkpoint = msg.seq;
+    if (parks && park) park(msg.seq, parks);
   }
   return attempt;
 }
 
 /** Runs attempts until one completes, marking each failed message bad and discarding in between. */
-export function applyBatchWith(
-  attempt: (poisoned: ReadonlyMap<number, string>) => BatchAttempt | ApplyFailed,
+export function applyBatchWith<A extends object>(
+  attempt: (poisoned: ReadonlyMap<number, Poison>) => A | ApplyFailed,
   discard: () => void,
-): BatchAttempt {
-  const poisoned = new Map<number, string>();
+): A {
+  const poisoned = new Map<number, Poison>();
   for (;;) {
     const outcome = attempt(poisoned);
-    if (!('kind' in outcome)) return outcome; // a completed attempt, not a failed apply
+    if (!isFailed(outcome)) return outcome; // a completed attempt, not a failed apply
     discard();
-    poisoned.set(outcome.seq, outcome.reason);
+    poisoned.set(outcome.seq, { reason: outcome.reason, park: outcome.park });
   }
 }
 
+const isFailed = (o: object): o is ApplyFailed => (o as { kind?: unknown }).kind === 'failed';
+
 export const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
-
-/** What feeding one message out of order did. */
-export type OutOfOrderOutcome =
-  | { seq: number; applied: true }
-  | { seq: number; applied: false; reason: string };
-
-const always = () => true;
-const deadLetterAll: BatchPolicy = { verdict: () => 'dead-letter' };
-
-/** Applies one message regardless of the checkpoint (a dead letter fed again); the caller commits. */
-export function attemptOutOfOrder(
-  msg: RawEvent,
-  apply: ApplyMessage,
-  discard: () => void,
-): OutOfOrderOutcome {
-  const attempt = applyBatchWith(
-    (poisoned) => attemptBatch([msg], msg.seq - 1, always, poisoned, deadLetterAll, apply),
-    discard,
-  );
-  const bad = attempt.dead[0];
-  return bad ? { seq: msg.seq, applied: false, reason: bad.reason } : { seq: msg.seq, applied: true };
-}

@@ -24,20 +24,23 @@ import { type ActorHost, createActorHost, type HostedActor } from './actorHost.j
 import {
   APPLIED,
   type ApplyMessage,
+  type ApplyOutcome,
   applyBatchWith,
   attemptBatch,
-  attemptOutOfOrder,
   type BatchPolicy,
   type BatchResult,
   type DeadLetter,
   errorText,
   failed,
-  type OutOfOrderOutcome,
   rejected,
+  WAITING,
 } from './batchLoop.js';
 import { createEntityStates, type EntityStates, type PendingWrite } from './entityState.js';
+import { ParkingLot, slotsOfKeys } from './parking.js';
+import { attemptRelease, type OutOfOrderOutcome, type Released, type ReleaseStart } from './release.js';
 
-export type { BatchResult, DeadLetter, OutOfOrderOutcome } from './batchLoop.js';
+export type { BatchResult, DeadLetter } from './batchLoop.js';
+export type { OutOfOrderOutcome, Released } from './release.js';
 
 export interface ProjectionEngineOptions {
   /** @default 10_000 */
@@ -50,6 +53,8 @@ export interface ProjectionEngineOptions {
   stream?: string;
   /** Where bookkeeping times come from. @default systemClock */
   clock?: Clock;
+  /** Whether an entity's later events wait behind its dead letter. @default 'ordered' */
+  deadLetters?: 'ordered' | 'unordered';
 }
 
 export interface ProjectionEngine {
@@ -67,6 +72,13 @@ export interface ProjectionEngine {
     messages: readonly RawEvent[],
     within: (outcome: OutOfOrderOutcome) => void,
   ): OutOfOrderOutcome[];
+  /**
+   * Gives up on the dead letter `seq`: the events that waited behind it apply in stream order, in
+   * one transaction with `within` (which records the skip).
+   */
+  skipDeadLetter(seq: number, within: () => void): Released;
+  /** How many events wait behind a dead letter. */
+  readonly waiting: number;
   /** Passivates every live actor (they come back from their snapshots). */
   passivateAll(): void;
   /** Re-reads the checkpoint from SQLite and forgets live actors, e.g. after a failed commit. */
@@ -83,6 +95,7 @@ class ProjectionEngineImpl implements ProjectionEngine {
   private readonly policy: BatchPolicy;
   private readonly stream: string;
   private readonly now: () => number;
+  private readonly lot: ParkingLot;
   private readonly commit: (
     dirty: Iterable<HostedActor>,
     pending: Iterable<PendingWrite>,
@@ -107,6 +120,8 @@ class ProjectionEngineImpl implements ProjectionEngine {
     this.now = () => clock.now();
     this.consumes = subjectMatcher(definition.source.subjects);
     migrate(db, this.name, definition.schema.migrations, isoNow(clock));
+    const ordered = (options.deadLetters ?? defaults.worker.deadLetters) === 'ordered';
+    this.lot = new ParkingLot(ordered, db, this.name);
 
     this.states = createEntityStates({
       db,
@@ -147,6 +162,7 @@ class ProjectionEngineImpl implements ProjectionEngine {
         const body = raw.get(d.seq)?.data ?? new Uint8Array();
         saveDeadLetter(this.name, this.stream, d.seq, d.subject, body, d.reason, at);
       }
+      this.lot.flush(at);
       saveCheckpoint(this.name, checkpoint, version, at);
     });
     this.checkpoint = readCheckpoint(db, this.name)?.seq ?? 0;
@@ -159,13 +175,32 @@ class ProjectionEngineImpl implements ProjectionEngine {
     return this.host.size;
   }
 
+  get waiting(): number {
+    return this.lot.waitingCount;
+  }
+
+  private readonly park = (seq: number, slots: readonly string[]) => this.lot.deadLetter(seq, slots);
+
   applyBatch(messages: readonly RawEvent[]): BatchResult {
     const attempt = applyBatchWith(
       (poisoned) =>
-        attemptBatch(messages, this.checkpoint, this.consumes, poisoned, this.policy, this.applyOne),
+        attemptBatch(
+          messages,
+          this.checkpoint,
+          this.consumes,
+          poisoned,
+          this.policy,
+          this.applyOne,
+          this.park,
+        ),
       () => this.discardBatch(),
     );
-    if (attempt.checkpoint !== this.checkpoint || this.dirty.size > 0 || this.pending.size > 0) {
+    if (
+      attempt.checkpoint !== this.checkpoint ||
+      this.dirty.size > 0 ||
+      this.pending.size > 0 ||
+      this.lot.changed
+    ) {
       try {
         this.commit(
           this.dirty.values(),
@@ -183,10 +218,12 @@ class ProjectionEngineImpl implements ProjectionEngine {
     }
     this.dirty.clear();
     this.pending.clear();
+    this.lot.settle();
     this.checkpoint = attempt.checkpoint;
     const result: BatchResult = {
       applied: attempt.applied,
       skipped: attempt.skipped,
+      waited: attempt.waited,
       deadLetters: attempt.dead,
       checkpoint: attempt.checkpoint,
     };
@@ -199,65 +236,96 @@ class ProjectionEngineImpl implements ProjectionEngine {
     for (const slot of this.pending.keys()) this.host.drop(slot);
     this.dirty.clear();
     this.pending.clear();
+    this.lot.discard();
   }
 
+  /** Applies a message in stream order: it waits when one of its entities waits. */
+  private readonly applyOne: ApplyMessage = (msg) => this.applyMessage(msg, true);
+  /** Applies a message whose blockers are resolved (a retry, a release). */
+  private readonly applyReleased: ApplyMessage = (msg) => this.applyMessage(msg, false);
+  private readonly slotsOf = (event: unknown) => slotsOfKeys(this.definition.keys(event as ProsaEvent));
+
   /** Decodes one message and feeds it to the actor of each key it concerns. */
-  private readonly applyOne: ApplyMessage = (msg) => {
-    const { definition, host, dirty } = this;
+  private applyMessage(msg: RawEvent, inOrder: boolean): ApplyOutcome {
+    const { definition, host, dirty, lot } = this;
     let keys: ReturnType<typeof definition.keys>;
     let event: ProsaEvent;
     try {
       event = definition.decode(msg);
       keys = definition.keys(event);
     } catch (e) {
-      return rejected(errorText(e) || 'decode failed');
+      return inOrder ? lot.rejectBad(msg, e, this.slotsOf) : rejected(errorText(e) || 'decode failed');
     }
+    if (inOrder && lot.holds(msg, () => slotsOfKeys(keys))) return WAITING;
+    const park = () => lot.slots(() => slotsOfKeys(keys));
     for (const [kind, id] of keys) {
       let hosted: HostedActor;
       try {
         hosted = host.get(kind, id);
       } catch (e) {
-        return failed(msg.seq, `cannot start the ${kind} actor ${id}: ${errorText(e)}`);
+        return failed(msg.seq, `cannot start the ${kind} actor ${id}: ${errorText(e)}`, park());
       }
       const before = hosted.actor.getSnapshot();
       // A machine whose context or entry failed, or a snapshot that no longer restores, would ignore
       // every event: say so, as for an event that fails.
       if (before.status === 'error') {
         host.drop(hosted.slot);
-        return failed(msg.seq, `cannot start the ${kind} actor ${id}: ${errorText(before.error)}`);
+        return failed(msg.seq, `cannot start the ${kind} actor ${id}: ${errorText(before.error)}`, park());
       }
       hosted.actor.send(event);
       const snap = hosted.actor.getSnapshot() as AnyMachineSnapshot;
       if (snap === before) continue; // ignored by the machine: nothing to write
       if (snap.status === 'error') {
         host.drop(hosted.slot);
-        return failed(msg.seq, `applying ${event.type} to ${kind} ${id} failed: ${errorText(snap.error)}`);
+        return failed(
+          msg.seq,
+          `applying ${event.type} to ${kind} ${id} failed: ${errorText(snap.error)}`,
+          park(),
+        );
       }
       dirty.set(hosted.slot, hosted);
     }
     return APPLIED;
-  };
+  }
 
   applyOutOfOrder(
     messages: readonly RawEvent[],
     within: (outcome: OutOfOrderOutcome) => void,
   ): OutOfOrderOutcome[] {
-    const outcomes: OutOfOrderOutcome[] = [];
-    for (const msg of messages) {
-      const outcome = attemptOutOfOrder(msg, this.applyOne, () => this.discardBatch());
-      try {
-        this.commit(this.dirty.values(), this.pending.values(), [], new Map(), this.checkpoint, () =>
-          within(outcome),
-        );
-      } catch (e) {
-        this.discardBatch();
-        throw e;
-      }
-      this.dirty.clear();
-      this.pending.clear();
-      outcomes.push(outcome);
+    return messages.map((msg) => {
+      const attempt = this.release({ retry: msg }, (o) => within(o));
+      return attempt.outcome as OutOfOrderOutcome;
+    });
+  }
+
+  skipDeadLetter(seq: number, within: () => void): Released {
+    return this.release({ skip: seq }, within).released;
+  }
+
+  /** A retry or a skip and what it releases, committed in one transaction with `within`. */
+  private release(start: ReleaseStart, within: (outcome: OutOfOrderOutcome) => void) {
+    const attempt = applyBatchWith(
+      (poisoned) => attemptRelease(this.lot, start, this.applyReleased, poisoned),
+      () => this.discardBatch(),
+    );
+    const outcome = attempt.outcome ?? { seq: 0, applied: true };
+    try {
+      this.commit(
+        this.dirty.values(),
+        this.pending.values(),
+        attempt.dead,
+        attempt.raw,
+        this.checkpoint,
+        () => within(outcome),
+      );
+    } catch (e) {
+      this.discardBatch();
+      throw e;
     }
-    return outcomes;
+    this.dirty.clear();
+    this.pending.clear();
+    this.lot.settle();
+    return attempt;
   }
 
   passivateAll(): void {
@@ -268,6 +336,7 @@ class ProjectionEngineImpl implements ProjectionEngine {
     this.host.clear();
     this.dirty.clear();
     this.pending.clear();
+    this.lot.reload();
     this.states.reload();
     this.checkpoint = readCheckpoint(this.db, this.name)?.seq ?? 0;
   }

@@ -40,17 +40,19 @@ import {
 import {
   APPLIED,
   type ApplyMessage,
+  type ApplyOutcome,
   applyBatchWith,
   attemptBatch,
-  attemptOutOfOrder,
   type BatchPolicy,
   type BatchResult,
   type DeadLetter,
   errorText,
   failed,
   rejected,
+  WAITING,
 } from './batchLoop.js';
-import type { OutOfOrderOutcome } from './projectionEngine.js';
+import { ParkingLot } from './parking.js';
+import { attemptRelease, type OutOfOrderOutcome, type Released, type ReleaseStart } from './release.js';
 import {
   createSagaEffectSink,
   type OutboxEntry,
@@ -75,6 +77,8 @@ export interface SagaEngineOptions {
   timeouts?: Readonly<Record<string, number>>;
   /** How long finished instances' records are kept. @default 7 days */
   finishedRetentionMs?: number;
+  /** Whether an instance's later events wait behind its dead letter. @default 'ordered' */
+  deadLetters?: 'ordered' | 'unordered';
 }
 
 export interface SagaEngine {
@@ -89,6 +93,10 @@ export interface SagaEngine {
     messages: readonly RawEvent[],
     within: (outcome: OutOfOrderOutcome) => void,
   ): OutOfOrderOutcome[];
+  /** Gives up on a dead letter; what waited behind it applies (see ProjectionEngine). */
+  skipDeadLetter(seq: number, within: () => void): Released;
+  /** How many events wait behind a dead letter. */
+  readonly waiting: number;
   /** Epoch ms of the next pending timer, if any. */
   nextTimeoutAt(): number | undefined;
   activeInstances(): number;
@@ -105,6 +113,9 @@ interface InstanceWrite {
 }
 
 const KIND = 'instance';
+/** The entity slots of saga instance ids (./parking.ts), or undefined when one is not a non-empty string. */
+const instanceSlots = (ids: readonly unknown[]): string[] | undefined =>
+  ids.every((id) => typeof id === 'string' && id !== '') ? ids.map((id) => `${KIND}\u0000${id}`) : undefined;
 const stateKey = (s: AnyMachineSnapshot) => JSON.stringify(s.value);
 
 class SagaEngineImpl implements SagaEngine {
@@ -120,6 +131,7 @@ class SagaEngineImpl implements SagaEngine {
   private readonly retentionMs: number;
   private readonly instances: SagaInstanceStore;
   private readonly timers: TimerStore;
+  private readonly lot: ParkingLot;
   private readonly commit: (
     checkpoint: number,
     dead: DeadLetter[],
@@ -164,6 +176,7 @@ class SagaEngineImpl implements SagaEngine {
     }
 
     const saga = this.name;
+    this.lot = new ParkingLot((options.deadLetters ?? defaults.worker.deadLetters) === 'ordered', db, saga);
     this.instances = createSagaInstanceStore(db);
     this.timers = createTimerStore(db);
     const addCommand = createOutboxWriter(db);
@@ -224,6 +237,7 @@ class SagaEngineImpl implements SagaEngine {
             iso,
           );
         }
+        this.lot.flush(iso);
         if (checkpoint !== this.checkpoint) moveCheckpoint(saga, checkpoint, iso);
       },
     );
@@ -233,6 +247,10 @@ class SagaEngineImpl implements SagaEngine {
 
   get liveActors(): number {
     return this.host.size;
+  }
+
+  get waiting(): number {
+    return this.lot.waitingCount;
   }
 
   private context(): SendContext {
@@ -341,6 +359,7 @@ class SagaEngineImpl implements SagaEngine {
     this.host.clear();
     this.timerViews.clear();
     this.clearBatch();
+    this.lot.discard();
   }
 
   private clearBatch(): void {
@@ -355,13 +374,22 @@ class SagaEngineImpl implements SagaEngine {
   applyBatch(messages: readonly RawEvent[]): BatchResult {
     const attempt = applyBatchWith(
       (poisoned) =>
-        attemptBatch(messages, this.checkpoint, this.consumes, poisoned, this.policy, this.applyOne),
+        attemptBatch(
+          messages,
+          this.checkpoint,
+          this.consumes,
+          poisoned,
+          this.policy,
+          this.applyOne,
+          (seq, slots) => this.lot.deadLetter(seq, slots),
+        ),
       () => this.discardBatch(),
     );
     this.commitBatch(attempt.checkpoint, attempt.dead, attempt.raw);
     const result: BatchResult = {
       applied: attempt.applied,
       skipped: attempt.skipped,
+      waited: attempt.waited,
       deadLetters: attempt.dead,
       checkpoint: attempt.checkpoint,
     };
@@ -369,8 +397,15 @@ class SagaEngineImpl implements SagaEngine {
     return result;
   }
 
+  /** Applies a message in stream order: it waits when one of its instances waits. */
+  private readonly applyOne: ApplyMessage = (msg) => this.applyMessage(msg, true);
+  /** Applies a message whose blockers are resolved (a retry, a release). */
+  private readonly applyReleased: ApplyMessage = (msg) => this.applyMessage(msg, false);
+  private readonly slotsOf = (event: unknown) =>
+    instanceSlots(this.definition.correlate(event as ProsaEvent));
+
   /** Decodes one message and delivers it to each instance it belongs to. */
-  private readonly applyOne: ApplyMessage = (msg) => {
+  private applyMessage(msg: RawEvent, inOrder: boolean): ApplyOutcome {
     let event: ProsaEvent;
     let ids: readonly string[];
     let trace: Trace;
@@ -379,15 +414,21 @@ class SagaEngineImpl implements SagaEngine {
       ids = this.definition.correlate(event);
       trace = this.trace(event);
     } catch (e) {
-      return rejected(errorText(e) || 'decode failed');
+      return inOrder ? this.lot.rejectBad(msg, e, this.slotsOf) : rejected(errorText(e) || 'decode failed');
     }
+    if (inOrder && ids.length > 0 && this.lot.holds(msg, () => instanceSlots(ids))) return WAITING;
     const cause = `${this.stream}:${msg.seq}`;
     for (const id of ids) {
       const failure = this.deliver(id, event, cause, trace);
-      if (failure !== undefined) return failed(msg.seq, failure);
+      if (failure !== undefined)
+        return failed(
+          msg.seq,
+          failure,
+          this.lot.slots(() => instanceSlots(ids)),
+        );
     }
     return APPLIED;
-  };
+  }
 
   private commitBatch(
     checkpoint: number,
@@ -402,6 +443,7 @@ class SagaEngineImpl implements SagaEngine {
       throw e;
     }
     this.clearBatch();
+    this.lot.settle();
     this.checkpoint = checkpoint;
   }
 
@@ -458,13 +500,22 @@ class SagaEngineImpl implements SagaEngine {
     messages: readonly RawEvent[],
     within: (outcome: OutOfOrderOutcome) => void,
   ): OutOfOrderOutcome[] {
-    const outcomes: OutOfOrderOutcome[] = [];
-    for (const msg of messages) {
-      const outcome = attemptOutOfOrder(msg, this.applyOne, () => this.discardBatch());
-      this.commitBatch(this.checkpoint, [], new Map(), () => within(outcome));
-      outcomes.push(outcome);
-    }
-    return outcomes;
+    return messages.map((msg) => this.release({ retry: msg }, within).outcome as OutOfOrderOutcome);
+  }
+
+  skipDeadLetter(seq: number, within: () => void): Released {
+    return this.release({ skip: seq }, within).released;
+  }
+
+  /** A retry or a skip and what it releases, committed in one transaction with `within`. */
+  private release(start: ReleaseStart, within: (outcome: OutOfOrderOutcome) => void) {
+    const attempt = applyBatchWith(
+      (poisoned) => attemptRelease(this.lot, start, this.applyReleased, poisoned),
+      () => this.discardBatch(),
+    );
+    const outcome = attempt.outcome ?? { seq: 0, applied: true };
+    this.commitBatch(this.checkpoint, attempt.dead, attempt.raw, () => within(outcome));
+    return attempt;
   }
 
   nextTimeoutAt(): number | undefined {
@@ -484,6 +535,7 @@ class SagaEngineImpl implements SagaEngine {
     this.host.clear();
     this.timerViews.clear();
     this.clearBatch();
+    this.lot.reload();
     this.checkpoint = readCheckpoint(this.db, this.name)?.seq ?? 0;
   }
 

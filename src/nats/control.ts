@@ -9,7 +9,7 @@ import type { Logger } from '../logger.js';
 
 export const CONTROL_PREFIX = 'prosa.control';
 
-export type ControlCommand = 'pause' | 'resume' | 'retry' | 'ping';
+export type ControlCommand = 'pause' | 'resume' | 'retry' | 'skip' | 'ping';
 
 export interface ControlReply {
   ok: boolean;

@@ -8,7 +8,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import type { ResolvedConfig } from '../config/config.js';
 import type { ProjectionDefinition, ProsaEvent } from '../define/projection.js';
 import type { SagaDefinition } from '../define/saga.js';
-import { createProjectionEngine, type OutOfOrderOutcome } from '../engine/projectionEngine.js';
+import { createProjectionEngine, type OutOfOrderOutcome, type Released } from '../engine/projectionEngine.js';
 import { createSagaEngine } from '../engine/sagaEngine.js';
 import { ProsaError } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -16,11 +16,17 @@ import { encodeMessages, sendControl } from '../nats/control.js';
 import { createDeadLetterDispatcher } from '../nats/deadLetterDispatcher.js';
 import { moveCheckpoint } from '../store/checkpoints.js';
 import type { SqliteDatabase } from '../store/database.js';
-import { createDeadLetterOutbox, retryRecorder } from '../store/deadLetters.js';
+import {
+  createDeadLetterOutbox,
+  markDeadLetterSkipped,
+  readDeadLetterResolution,
+  retryRecorder,
+} from '../store/deadLetters.js';
 import { clearPause, recordPause } from '../store/pauses.js';
 import { listSagaInstances } from '../store/sagaInstances.js';
 import { recordSkip } from '../store/skips.js';
 import { cancelTimer, listPendingTimers } from '../store/timers.js';
+import { countWaitingBehind } from '../store/waiting.js';
 import { type Clock, isoNow } from '../time/clock.js';
 import {
   type DeadLetterEntry,
@@ -155,9 +161,23 @@ export async function skipMessage(c: AdminContext, name: string, seq: number): P
   };
 }
 
+/** The dead letters in the DLQ stream, each with how many events wait behind it (in this database). */
 export async function deadLetters(c: AdminContext, consumer?: string): Promise<DeadLetterEntry[]> {
   const { js, jsm } = needNats(c);
-  return listDeadLetters(js, jsm, consumer);
+  const entries = await listDeadLetters(js, jsm, consumer);
+  const counts = new Map<string, Map<number, number>>();
+  for (const e of entries) {
+    let behind = counts.get(e.consumer);
+    if (!behind) {
+      const known = [...c.config.projections, ...c.config.sagas].find(
+        (d) => (c.config.workers[d.name]?.consumer ?? d.name) === e.consumer,
+      );
+      behind = known ? countWaitingBehind(c.db, known.name) : new Map();
+      counts.set(e.consumer, behind);
+    }
+    e.waiting = behind.get(e.seq) ?? 0;
+  }
+  return entries;
 }
 
 export async function purgeDeadLettersOf(c: AdminContext, consumer: string): Promise<number> {
@@ -199,29 +219,81 @@ export async function retryDeadLetters(
   } else {
     via = 'sqlite';
     const stream = found.definition.source.stream;
-    const engine =
-      found.kind === 'projection'
-        ? createProjectionEngine(found.definition, c.db, { stream, clock: c.clock })
-        : createSagaEngine(found.definition, c.db, {
-            stream,
-            clock: c.clock,
-            timeouts: c.config.workers[worker]?.timeouts ?? {},
-          });
+    const engine = engineHere(c, found);
     outcomes = engine.applyOutOfOrder(messages, retryRecorder(c.db, worker, stream, c.clock));
     engine.close();
-    // Failed-again letters go back to the DLQ stream under a new id now, not at the next start.
-    const dispatcher = createDeadLetterDispatcher({
-      js,
-      consumer: durable,
-      log: c.log,
-      clock: c.clock,
-      letters: createDeadLetterOutbox(c.db, worker),
-    });
-    await Promise.race([dispatcher.kick(), new Promise((r) => setTimeout(r, 10_000))]);
-    dispatcher.close();
+    await publishDeadLetters(c, worker, durable);
   }
   await removeFromDlq(jsm, entries, outcomes);
   return { via, outcomes };
+}
+
+/** The engine of a worker that does not run, on this database: the code that runs now. */
+function engineHere(c: AdminContext, found: Found) {
+  const options = c.config.workers[found.definition.name];
+  const common = {
+    stream: found.definition.source.stream,
+    clock: c.clock,
+    ...(options ? { deadLetters: options.deadLetters } : {}),
+  };
+  return found.kind === 'projection'
+    ? createProjectionEngine(found.definition, c.db, common)
+    : createSagaEngine(found.definition, c.db, { ...common, timeouts: options?.timeouts ?? {} });
+}
+
+/** New (or failed-again) dead letters go to the DLQ stream now, not at the worker's next start. */
+async function publishDeadLetters(c: AdminContext, worker: string, durable: string): Promise<void> {
+  if (!c.js) return;
+  const dispatcher = createDeadLetterDispatcher({
+    js: c.js,
+    consumer: durable,
+    log: c.log,
+    clock: c.clock,
+    letters: createDeadLetterOutbox(c.db, worker),
+  });
+  await Promise.race([dispatcher.kick(), new Promise((r) => setTimeout(r, 10_000))]);
+  dispatcher.close();
+}
+
+/**
+ * Gives up on a dead letter (resolution 'skipped', it leaves the DLQ stream): the events that
+ * waited behind it apply in stream order, by the running worker or here when none runs.
+ */
+export async function skipDeadLetter(
+  c: AdminContext,
+  consumer: string,
+  seq: number,
+): Promise<{ worker: string; via: AdminResult['via']; seq: number; released: Released }> {
+  const found = findWorker(c.config, consumer);
+  const worker = found.definition.name;
+  const durable = c.config.workers[worker]?.consumer ?? worker;
+  const resolution = readDeadLetterResolution(c.db, worker, seq);
+  if (resolution === undefined || resolution === 'retried' || resolution === 'skipped') {
+    throw new ProsaError(
+      'PROSA_NOT_FOUND',
+      resolution === undefined
+        ? `no dead letter of ${worker} has stream sequence ${seq} (see \`prosa dlq ls --consumer ${durable}\`)`
+        : `dead letter ${seq} of ${worker} is already ${resolution}`,
+    );
+  }
+  let released: Released;
+  let via: AdminResult['via'] = 'running worker';
+  const reply = c.nc ? await sendControl(c.nc, worker, 'skip', { seq }, 60_000) : undefined;
+  if (reply) {
+    if (!reply.ok) throw new ProsaError('PROSA_NOT_FOUND', `${worker}: ${reply.error}`);
+    released = reply.result as Released;
+  } else {
+    via = 'sqlite';
+    const engine = engineHere(c, found);
+    released = engine.skipDeadLetter(seq, () => markDeadLetterSkipped(c.db, worker, seq, isoNow(c.clock)));
+    engine.close();
+    await publishDeadLetters(c, worker, durable);
+  }
+  if (c.js && c.jsm) {
+    const entries = (await listDeadLetters(c.js, c.jsm, durable)).filter((e) => e.seq === seq);
+    await removeFromDlq(c.jsm, entries, [{ seq, applied: true }]);
+  }
+  return { worker, via, seq, released };
 }
 
 export interface SagaInstanceView {

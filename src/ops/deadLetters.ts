@@ -25,6 +25,8 @@ export interface DeadLetterEntry {
   /** When it was dead-lettered (RFC 3339). */
   time: string;
   data: Uint8Array;
+  /** Events that wait behind it (directly or behind other waiting events), when known. */
+  waiting?: number;
 }
 
 /** The dead letters in the DLQ stream, oldest first; of one consumer when given. Never hangs. */

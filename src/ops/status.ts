@@ -17,6 +17,7 @@ import { pidAlive } from '../store/liveness.js';
 import { createUnpublishedCounter } from '../store/outbox.js';
 import { createInstanceCounter } from '../store/sagaInstances.js';
 import { createNextTimeoutReader } from '../store/timers.js';
+import { createWaitingCounter } from '../store/waiting.js';
 import { createWorkerRowReader, type WorkerState } from '../store/workers.js';
 import { type Clock, systemClock } from '../time/clock.js';
 
@@ -34,6 +35,8 @@ export interface WorkerStatus {
   /** Messages on its subjects not applied yet (null when unknown). */
   lag: number | null;
   deadLettered: number;
+  /** Events that wait behind a dead letter of one of their entities. */
+  waiting: number;
   liveActors: number;
   state: WorkerState | 'never run';
   /** Events per second over the last few seconds. */
@@ -98,6 +101,7 @@ export async function collectStatus(o: {
   const q = db && {
     worker: createWorkerRowReader(db),
     dead: createUnresolvedCounter(db),
+    waiting: createWaitingCounter(db),
     gaps: createGapLister(db),
     instances: createInstanceCounter(db),
     outbox: createUnpublishedCounter(db),
@@ -131,6 +135,7 @@ export async function collectStatus(o: {
       streamLastSeq,
       lag: streamLastSeq === null ? null : Math.max(0, streamLastSeq - checkpoint),
       deadLettered: q?.dead(def.name) ?? 0,
+      waiting: q?.waiting(def.name) ?? 0,
       liveActors: live?.liveActors ?? (fresh ? (row?.liveActors ?? 0) : 0),
       state: live?.state ?? (fresh && row ? row.state : row || checkpoint > 0 ? 'stopped' : 'never run'),
       eventsPerSecond: Math.round(live?.eventsPerSecond ?? (fresh ? (row?.rate ?? 0) : 0)),

@@ -1,6 +1,6 @@
 /**
  * What a running process answers on the control subject (src/nats/control.ts): the same calls the
- * runtime exposes, for the workers that run here. `prosa pause|resume|dlq retry` from any terminal
+ * runtime exposes, for the workers that run here. `prosa pause|resume|dlq retry|dlq skip` from any terminal
  * end up in these calls.
  */
 import { type ControlHandler, decodeMessages } from '../nats/control.js';
@@ -30,6 +30,8 @@ export function createControlHandler(target: ControlTarget): ControlHandler {
       }
       case 'retry':
         return target.workerNamed(name).retry(decodeMessages(body));
+      case 'skip':
+        return target.workerNamed(name).skip(Number(body.seq));
       case 'resume': {
         const w = target.workerNamed(name);
         await w.resume();

@@ -35,6 +35,7 @@ export function createProjectionWorker(o: ProjectionWorkerOptions): Worker {
         policy,
         stream: o.definition.source.stream,
         clock,
+        deadLetters: o.options.deadLetters,
       }),
     clock,
   });

@@ -29,6 +29,7 @@ import { pidAlive } from '../store/liveness.js';
 import { rerunMigrations } from '../store/migrations.js';
 import { readRebuildLock, releaseRebuildLock, writeRebuildLock } from '../store/rebuilds.js';
 import { quoteIdent, type SqliteDatabase } from '../store/sqlite.js';
+import { copyWaiting } from '../store/waiting.js';
 import { type Clock, isoNow, systemClock } from '../time/clock.js';
 
 export interface RebuildProgress {
@@ -61,6 +62,8 @@ export interface RebuildOptions {
   batchBytes?: number;
   /** Live actors while replaying. @default 100_000 */
   maxActors?: number;
+  /** Whether an entity's later events wait behind its dead letter, as in the live worker. @default 'ordered' */
+  deadLetters?: 'ordered' | 'unordered' | undefined;
   /** Why (logged and kept with the lock). @default 'requested' */
   reason?: string;
   onProgress?: (progress: RebuildProgress) => void;
@@ -171,6 +174,7 @@ async function rebuildLocked(o: RebuildOptions): Promise<RebuildResult> {
       maxActors: o.maxActors ?? defaults.rebuild.maxActors,
       stream: definition.source.stream,
       clock,
+      ...(o.deadLetters ? { deadLetters: o.deadLetters } : {}),
     });
     const startCheckpoint = engine.checkpoint;
     log.info(
@@ -298,6 +302,7 @@ function swap(
       }
       copyActorSnapshots(db, SHADOW, name);
       copyDeadLetters(db, SHADOW, name);
+      copyWaiting(db, SHADOW, name);
       copyGaps(db, SHADOW, name);
       writeCheckpoint(db, name, checkpoint, version, at);
       releaseRebuildLock(db, name);

@@ -349,6 +349,7 @@ class RuntimeImpl implements Runtime {
       log: this.log,
       clock: this.clock,
       reason: o.reason ?? 'requested',
+      deadLetters: this.config.workers[name]?.deadLetters,
       ...(o.onProgress ? { onProgress: o.onProgress } : {}),
       ...(live
         ? {

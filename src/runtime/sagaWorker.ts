@@ -65,6 +65,7 @@ export function createSagaWorker(o: SagaWorkerOptions): Worker {
     clock,
     timeouts: options.timeouts,
     finishedRetentionMs: options.finishedRetention,
+    deadLetters: options.deadLetters,
   });
   const commands = createOutboxReader(db);
   const outbox = createOutboxDispatcher<OutboxCommand>(

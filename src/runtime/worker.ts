@@ -9,13 +9,13 @@
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import type { WorkerOptions } from '../config/config.js';
 import type { ProjectionSource, RawEvent } from '../define/projection.js';
-import type { BatchPolicy, OutOfOrderOutcome } from '../engine/batchLoop.js';
-import type { ProjectionEngine } from '../engine/projectionEngine.js';
+import type { BatchPolicy } from '../engine/batchLoop.js';
+import type { OutOfOrderOutcome, ProjectionEngine, Released } from '../engine/projectionEngine.js';
 import type { Logger } from '../logger.js';
 import { createDeadLetterDispatcher } from '../nats/deadLetterDispatcher.js';
 import type { Metrics } from '../serve/metrics.js';
 import type { SqliteDatabase } from '../store/database.js';
-import { createDeadLetterOutbox, retryRecorder } from '../store/deadLetters.js';
+import { createDeadLetterOutbox, markDeadLetterSkipped, retryRecorder } from '../store/deadLetters.js';
 import { pidAlive } from '../store/liveness.js';
 import { clearPause, readPause, recordPause } from '../store/pauses.js';
 import type { WorkerState } from '../store/workers.js';
@@ -28,7 +28,14 @@ import { createWorkerReporter } from './workerReporter.js';
 /** What the worker needs of an engine: the projection engine's batch surface, which the saga engine has too. */
 export type BatchEngine = Pick<
   ProjectionEngine,
-  'checkpoint' | 'liveActors' | 'applyBatch' | 'applyOutOfOrder' | 'reload' | 'close'
+  | 'checkpoint'
+  | 'liveActors'
+  | 'applyBatch'
+  | 'applyOutOfOrder'
+  | 'skipDeadLetter'
+  | 'waiting'
+  | 'reload'
+  | 'close'
 >;
 
 export interface PauseRequest {
@@ -60,6 +67,10 @@ export interface Worker {
   waitFor(seq: number, timeoutMs: number): Promise<void>;
   /** Feeds dead letters again (after a fix): each applied once, or dead-lettered again with the new reason. */
   retry(messages: readonly RawEvent[]): OutOfOrderOutcome[];
+  /** Gives up on the dead letter `seq` (resolution 'skipped'): what waited behind it applies in order. */
+  skip(seq: number): Released;
+  /** How many events wait behind a dead letter. */
+  readonly waiting: number;
 }
 
 export interface WorkerHooks {
@@ -161,6 +172,9 @@ export function createWorker(o: CreateWorkerOptions): Worker {
     get liveActors() {
       return engine.liveActors;
     },
+    get waiting() {
+      return engine.waiting;
+    },
     get state() {
       return reporter.state;
     },
@@ -214,6 +228,12 @@ export function createWorker(o: CreateWorkerOptions): Worker {
       void dlq.kick();
       logRetried(log, outcomes);
       return outcomes;
+    },
+    skip(seq) {
+      const released = engine.skipDeadLetter(seq, () => markDeadLetterSkipped(db, name, seq, isoNow(clock)));
+      void dlq.kick();
+      log.info({ seq, released }, 'dead letter skipped');
+      return released;
     },
     waitFor: (seq, timeoutMs) => waiters.waitFor(seq, timeoutMs),
   };

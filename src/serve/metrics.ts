@@ -133,6 +133,10 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     'dead_letters',
     'Dead letters recorded for the worker and not purged (see prosa dlq ls).',
   );
+  const waiting = gauge(
+    'waiting_events',
+    'Events that wait behind a dead letter of one of their entities (prosa dlq retry or skip releases them).',
+  );
   const liveActors = gauge(
     'live_actors',
     'Actors held in memory; the others are passivated to their snapshots.',
@@ -160,6 +164,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     streamLastSeq,
     lag,
     deadLetters,
+    waiting,
     liveActors,
     gapMessages,
     state,
@@ -202,6 +207,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     if (w.streamLastSeq !== null) streamLastSeq.set(labels, w.streamLastSeq);
     if (w.lag !== null) lag.set(labels, w.lag);
     deadLetters.set(labels, w.deadLettered);
+    waiting.set(labels, w.waiting);
     liveActors.set(labels, w.liveActors);
     let missed = 0;
     for (const g of w.gaps) missed += g.to - g.from + 1;

@@ -20,6 +20,7 @@ import { SAGA_INSTANCES_SCHEMA } from './sagaInstances.js';
 import { SKIPS_SCHEMA } from './skips.js';
 import type { SqliteDatabase } from './sqlite.js';
 import { TIMERS_SCHEMA } from './timers.js';
+import { WAITING_SCHEMA } from './waiting.js';
 import { WORKERS_SCHEMA } from './workers.js';
 
 export type { SqliteDatabase } from './sqlite.js';
@@ -44,6 +45,7 @@ const SCHEMA: readonly (readonly string[])[] = [
   SAGA_INSTANCES_SCHEMA,
   TIMERS_SCHEMA,
   OUTBOX_SCHEMA,
+  WAITING_SCHEMA,
 ];
 
 /** Opens (creating if needed) the database with prosa's pragmas and bookkeeping tables. */

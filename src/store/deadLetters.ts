@@ -94,11 +94,14 @@ export function createUnresolvedCounter(db: SqliteDatabase): (worker: string) =>
   return (worker) => count.get(worker) as number;
 }
 
-/** Whether a dead letter was already retried successfully (each is applied once); prepared once. */
+/**
+ * Whether a dead letter was already retried successfully or skipped (each is applied once, and a
+ * skipped one never); prepared once.
+ */
 export function createRetriedCheck(db: SqliteDatabase): (worker: string, seq: number) => boolean {
   const retried = db
     .prepare(
-      "SELECT 1 FROM prosa_dead_letters WHERE worker = ? AND stream_seq = ? AND resolution = 'retried'",
+      "SELECT 1 FROM prosa_dead_letters WHERE worker = ? AND stream_seq = ? AND resolution IN ('retried', 'skipped')",
     )
     .pluck();
   return (worker, seq) => retried.get(worker, seq) !== undefined;
@@ -128,6 +131,25 @@ export function retryRecorder(
     if (outcome.applied) resolved.run(worker, stream, outcome.seq, at, at);
     else failed.run(outcome.reason, worker, outcome.seq);
   };
+}
+
+/** A dead letter's resolution: undefined when there is no such dead letter, null while unresolved. */
+export function readDeadLetterResolution(
+  db: SqliteDatabase,
+  worker: string,
+  seq: number,
+): string | null | undefined {
+  const row = db
+    .prepare('SELECT resolution FROM prosa_dead_letters WHERE worker = ? AND stream_seq = ?')
+    .get(worker, seq) as { resolution: string | null } | undefined;
+  return row?.resolution;
+}
+
+/** Marks a dead letter skipped (an operator gave up on it), in the caller's transaction. */
+export function markDeadLetterSkipped(db: SqliteDatabase, worker: string, seq: number, at: string): void {
+  db.prepare(
+    "UPDATE prosa_dead_letters SET resolution = 'skipped', resolved_at = ? WHERE worker = ? AND stream_seq = ?",
+  ).run(at, worker, seq);
 }
 
 /** Marks a worker's unresolved dead letters purged (they left the DLQ stream). */

@@ -8,14 +8,18 @@
 import {
   abortCheckpointWritesWhen,
   createProjectionEngine,
+  createRetriedCheck,
   defaults,
   listDeadLetterReasons,
+  listWaitingSeqs,
   openDatabase,
   type ProjectionDefinition,
   type ProjectionEngine,
   type ProsaEvent,
   type RawEvent,
+  retryRecorder,
   type SqliteDatabase,
+  systemClock,
 } from '../internal.js';
 
 const CRASH = 'prosa replay: simulated crash before the commit';
@@ -85,6 +89,8 @@ export interface ReplayResult {
   checkpoint: number;
   /** Dead letters as recorded in SQLite (seq and reason). */
   deadLetters: { seq: number; reason: string }[];
+  /** Events that wait behind a dead letter of one of their entities, as recorded in SQLite. */
+  waiting: number[];
   /** How many times the worker restarted (crashes). */
   restarts: number;
   /** Each effective step in order; steps past the end of the stream (but passivations) are left out. */
@@ -198,9 +204,10 @@ export function replay<E extends ProsaEvent, K extends string>(
     throw error;
   }
   const deadLetters = listDeadLetterReasons(db, definition.name);
+  const waiting = listWaitingSeqs(db, definition.name);
   const checkpoint = engine.checkpoint;
   engine.close();
-  return { db, checkpoint, deadLetters, restarts, trace };
+  return { db, checkpoint, deadLetters, waiting, restarts, trace };
 }
 
 /** A single clean pass: every message once, in one batch per `batchSize` (default: one batch). */
@@ -211,4 +218,58 @@ export function cleanReplay<E extends ProsaEvent, K extends string>(
   db?: SqliteDatabase,
 ): ReplayResult {
   return replay(definition, messages, { steps: [{ kind: 'batch', size: batchSize }] }, db);
+}
+
+/** What {@link retryDeadLetters} did. */
+export interface RetryAllResult {
+  /** Dead letters fed again, in stream order. */
+  retried: number[];
+  /** How many times a retry's commit failed and a new engine took over. */
+  restarts: number;
+}
+
+/**
+ * After a fix: feeds every unresolved dead letter of `db` again, in stream order, with `definition`
+ * (the fixed code), as `prosa dlq retry --all` does; each applied one releases the events that
+ * waited behind it. With `crashAt`, the commits of those retries (by index) fail as if the process
+ * died in them, and a new engine on the same file retries the letter.
+ */
+export function retryDeadLetters<E extends ProsaEvent, K extends string>(
+  definition: ProjectionDefinition<E, K>,
+  db: SqliteDatabase,
+  messages: readonly RawEvent[],
+  options: { crashAt?: ReadonlySet<number> } = {},
+): RetryAllResult {
+  installCrashTrigger(db);
+  const settled = createRetriedCheck(db);
+  const record = retryRecorder(db, definition.name, definition.source.stream, systemClock);
+  const bySeq = new Map(messages.map((m) => [m.seq, m]));
+  const retried: number[] = [];
+  let restarts = 0;
+  let engine = createProjectionEngine(definition, db);
+  try {
+    let index = 0;
+    for (const { seq } of listDeadLetterReasons(db, definition.name)) {
+      const msg = bySeq.get(seq);
+      if (!msg || settled(definition.name, seq)) continue;
+      if (options.crashAt?.has(index++)) {
+        crashing.add(db);
+        try {
+          engine.applyOutOfOrder([msg], record);
+        } catch (e) {
+          if (!(e instanceof Error && e.message.includes(CRASH))) throw e;
+        } finally {
+          crashing.delete(db);
+        }
+        engine.close();
+        engine = createProjectionEngine(definition, db);
+        restarts++;
+      }
+      engine.applyOutOfOrder([msg], record);
+      retried.push(seq);
+    }
+  } finally {
+    engine.close();
+  }
+  return { retried, restarts };
 }

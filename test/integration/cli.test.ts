@@ -211,6 +211,9 @@ describe('the prosa command', () => {
       await broken.runtime.drain(); // drains the dead letter dispatcher too
       return project;
     };
+    /** The stream sequence of the one dead letter (the stream is purged, not recreated, between tests). */
+    const deadSeq = async (project: Parameters<typeof runCli>[0]) =>
+      (JSON.parse((await runCli(project, ['dlq', 'ls', '--json'])).out) as { seq: number }[])[0]?.seq;
     const events = (path: string) => {
       const db = new Database(path, { readonly: true });
       try {
@@ -235,12 +238,52 @@ describe('the prosa command', () => {
       expect(letters[0]?.reason).toContain('applying Explode to account a failed: boom');
     });
 
+    it('dlq ls and status say that the later deposit of the account waits behind it', async () => {
+      const project = await setUp();
+      const letters = JSON.parse((await runCli(project, ['dlq', 'ls', '--json'])).out);
+      expect(letters[0]).toMatchObject({ waiting: 1 });
+      expect((await runCli(project, ['dlq', 'ls'])).out).toContain('(1 event waiting behind it)');
+      expect(JSON.parse((await runCli(project, ['status', '--json'])).out).projections[0].waiting).toBe(1);
+      expect(events(project.sqlitePath)).toBe(1);
+    });
+
     it('a retry while still broken dead-letters it again with the new attempt, with no worker running', async () => {
       const project = await setUp();
       const run = await runCli(project, ['dlq', 'retry', 'ledger', '--all']);
       expect(run.out).toContain('retried 1 via sqlite: 0 applied, 1 dead-lettered again');
       expect(JSON.parse((await runCli(project, ['dlq', 'ls', '--json'])).out)).toHaveLength(1);
+      // Only Opened: the deposit still waits behind the dead letter.
+      expect(events(project.sqlitePath)).toBe(1);
+    });
+
+    it('dlq skip with no worker running gives up on it and applies the deposit that waited', async () => {
+      const project = await setUp();
+      const seq = String(await deadSeq(project));
+      const run = await runCli(project, ['dlq', 'skip', 'ledger', '--seq', seq]);
+      expect(run.out).toContain(
+        `skipped dead letter ${seq} of ledger via sqlite; released 1 waiting event: 1 applied, 0 dead-lettered`,
+      );
       expect(events(project.sqlitePath)).toBe(2);
+      expect(JSON.parse((await runCli(project, ['dlq', 'ls', '--json'])).out)).toEqual([]);
+      expect((await runCli(project, ['dlq', 'skip', 'ledger', '--seq', seq])).code).not.toBe(0);
+    });
+
+    it('dlq skip goes through the running worker, which applies the deposit that waited', async () => {
+      const project = await setUp();
+      const running = createTestRuntime(
+        server.url,
+        { streams: { LEDGER: { subjects: ['ledger.>'] } }, projections: [ledger] },
+        { dir: project.dir },
+      );
+      try {
+        await running.runtime.start();
+        const run = await runCli(project, ['dlq', 'skip', 'ledger', '--seq', String(await deadSeq(project))]);
+        expect(run.out).toContain('via running worker; released 1 waiting event: 1 applied');
+        expect(events(project.sqlitePath)).toBe(2);
+        expect((await running.runtime.status()).projections[0]?.waiting).toBe(0);
+      } finally {
+        await running.cleanup();
+      }
     });
 
     it('after the fix, dlq retry feeds it to the running worker once, and a second retry finds nothing to do', async () => {
@@ -254,6 +297,8 @@ describe('the prosa command', () => {
         await fixed.runtime.start();
         const first = await runCli(project, ['dlq', 'retry', 'ledger', '--all']);
         expect(first.out).toContain('retried 1 via running worker: 1 applied, 0 dead-lettered again');
+        // The deposit that waited behind it follows, in order.
+        expect(first.out).toMatch(/#\d+: released 1 waiting event: 1 applied, 0 dead-lettered/);
         expect(events(project.sqlitePath)).toBe(3);
         const second = await runCli(project, ['dlq', 'retry', 'ledger', '--all']);
         expect(second.out).toContain('retried 0');

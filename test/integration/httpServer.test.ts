@@ -20,6 +20,7 @@ const ledger = (checkpoint: number): WorkerStatus => ({
   streamLastSeq: 10,
   lag: 10 - checkpoint,
   deadLettered: 1,
+  waiting: 0,
   liveActors: 2,
   state: 'running',
   eventsPerSecond: 0,

@@ -1,16 +1,16 @@
-/** `prosa dlq ls|retry|purge`: dead letters, events a worker could not decode or apply. */
+/** `prosa dlq ls|retry|skip|purge`: dead letters, events a worker could not decode or apply. */
 import { type Command, CommanderError } from 'commander';
-import { deadLetters, purgeDeadLettersOf, retryDeadLetters } from '../../internal.js';
+import { deadLetters, purgeDeadLettersOf, retryDeadLetters, skipDeadLetter } from '../../internal.js';
 import { positiveInt } from '../args.js';
 import type { CliContext } from '../context.js';
-import { deadLettersAsJson, formatDeadLetters, formatRetry } from '../format/deadLetters.js';
+import { deadLettersAsJson, formatDeadLetters, formatRetry, formatSkip } from '../format/deadLetters.js';
 import { EXIT } from '../io.js';
 
 export function registerDlq(program: Command, ctx: CliContext): void {
   const dlq = program.command('dlq').description('dead letters: events that could not be decoded or applied');
   dlq
     .command('ls')
-    .description('list dead letters with their reasons')
+    .description('list dead letters with their reasons and how many events wait behind each')
     .option('--json', 'print JSON')
     .option('--consumer <name>', 'only this consumer')
     .action((opts: { json?: boolean; consumer?: string }) =>
@@ -34,6 +34,16 @@ export function registerDlq(program: Command, ctx: CliContext): void {
           throw new CommanderError(EXIT.usage, 'prosa.usage', 'dlq retry needs --seq N or --all');
         ctx.io.out(formatRetry(await retryDeadLetters(c, consumer, opts.seq)));
       }, true),
+    );
+  dlq
+    .command('skip')
+    .description(
+      'give up on a dead letter: it is marked skipped, and the events of its entities that waited behind it apply in order',
+    )
+    .argument('<consumer>')
+    .requiredOption('--seq <n>', 'the stream sequence of the dead letter', positiveInt('--seq'))
+    .action((consumer: string, opts: { seq: number }) =>
+      ctx.admin(async (c) => ctx.io.out(formatSkip(await skipDeadLetter(c, consumer, opts.seq)))),
     );
   dlq
     .command('purge')

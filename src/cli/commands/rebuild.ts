@@ -34,6 +34,7 @@ export function registerRebuild(program: Command, ctx: CliContext): void {
           jsm: conn.jsm,
           log,
           batchSize: opts.batch,
+          deadLetters: c.workers[name]?.deadLetters,
           reason: 'prosa rebuild',
           onProgress: progress.onProgress,
           // The live worker of the same projection (perhaps in another process) holds still for the swap.

@@ -51,6 +51,7 @@ function workerTable(rows: readonly WorkerStatus[]): string {
     'EV/S',
     'ACTORS',
     'DEAD',
+    'WAITING',
     'STREAM/CONSUMER',
   ];
   const body = rows.map((w) => [
@@ -63,6 +64,7 @@ function workerTable(rows: readonly WorkerStatus[]): string {
     cell(w.eventsPerSecond),
     cell(w.liveActors),
     cell(w.deadLettered),
+    cell(w.waiting),
     `${w.stream}/${w.consumer}`,
   ]);
   return table(head, body);

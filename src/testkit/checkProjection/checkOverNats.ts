@@ -15,6 +15,7 @@ import fc from 'fast-check';
 import {
   createRuntime,
   listDeadLetterReasons,
+  listWaitingSeqs,
   type ProjectionDefinition,
   type ProsaEvent,
   type RawEvent,
@@ -180,6 +181,7 @@ async function runOverNats(
     const got: Model = {
       tables: readTables(db, tables),
       deadLetters: new Map(listDeadLetterReasons(db, definition.name).map((d) => [d.seq, d.reason])),
+      waiting: new Set(listWaitingSeqs(db, definition.name)),
       checkpoint: readCheckpoint(db, definition.name)?.seq ?? 0,
     };
     const differences = compareModels(expected, got);

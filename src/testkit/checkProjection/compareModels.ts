@@ -6,6 +6,7 @@ export type Difference =
   | { kind: 'extra-row'; table: string; key: string; got: Record<string, unknown> }
   | { kind: 'column'; table: string; key: string; column: string; expected: unknown; got: unknown }
   | { kind: 'dead-letter'; seq: number; expected: string | undefined; got: string | undefined }
+  | { kind: 'waiting'; seq: number; expected: boolean; got: boolean }
   | { kind: 'checkpoint'; expected: number; got: number };
 
 export const sameSqlValue = (a: unknown, b: unknown): boolean =>
@@ -32,6 +33,11 @@ export function compareModels(expected: Model, got: Model): Difference[] {
     const e = expected.deadLetters.get(seq);
     const g = got.deadLetters.get(seq);
     if (e !== g) out.push({ kind: 'dead-letter', seq, expected: e, got: g });
+  }
+  for (const seq of [...new Set([...expected.waiting, ...got.waiting])].sort((a, b) => a - b)) {
+    const e = expected.waiting.has(seq);
+    const g = got.waiting.has(seq);
+    if (e !== g) out.push({ kind: 'waiting', seq, expected: e, got: g });
   }
   if (expected.checkpoint !== got.checkpoint)
     out.push({ kind: 'checkpoint', expected: expected.checkpoint, got: got.checkpoint });

@@ -30,6 +30,8 @@ export interface Model {
   tables: Map<string, Rows>;
   /** Dead letters by stream sequence: their reasons. */
   deadLetters: Map<number, string>;
+  /** Events that wait behind a dead letter of one of their entities. */
+  waiting: Set<number>;
   checkpoint: number;
 }
 
@@ -37,6 +39,7 @@ export function modelOf(result: ReplayResult, tables: readonly TableSpec[]): Mod
   return {
     tables: readTables(result.db, tables),
     deadLetters: new Map(result.deadLetters.map((d) => [d.seq, d.reason])),
+    waiting: new Set(result.waiting),
     checkpoint: result.checkpoint,
   };
 }

@@ -152,6 +152,8 @@ function describeDifference(d: Difference): string {
       return `${d.table} ${JSON.stringify(d.key)}: expected no row, got ${preview(d.got)}`;
     case 'dead-letter':
       return `#${d.seq}: ${d.expected === undefined ? 'applied' : `dead-lettered (${d.expected})`} expected, got ${d.got === undefined ? 'applied' : `dead-lettered (${d.got})`}`;
+    case 'waiting':
+      return `#${d.seq}: ${d.expected ? 'waiting behind a dead letter' : 'not waiting'} expected, got ${d.got ? 'waiting' : 'not waiting'}`;
     case 'checkpoint':
       return `checkpoint: expected ${d.expected}, got ${d.got}`;
   }

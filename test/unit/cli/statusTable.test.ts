@@ -14,6 +14,7 @@ const worker = (over: Partial<WorkerStatus>): WorkerStatus => ({
   streamLastSeq: 120,
   lag: 0,
   deadLettered: 0,
+  waiting: 0,
   liveActors: 40,
   state: 'running',
   eventsPerSecond: 0,

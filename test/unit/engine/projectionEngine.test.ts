@@ -16,7 +16,7 @@ describe('projection engine', () => {
       const result = engine.applyBatch(
         ledgerMessages([open('a'), deposit('a', 5), open('b'), deposit('a', 2)]),
       );
-      expect(result).toEqual({ applied: 4, skipped: 0, deadLetters: [], checkpoint: 4 });
+      expect(result).toEqual({ applied: 4, skipped: 0, waited: 0, deadLetters: [], checkpoint: 4 });
       expect(rows(db)).toEqual([
         { id: 'a', balance: 7, open: 1, events: 3 },
         { id: 'b', balance: 0, open: 1, events: 1 },
@@ -86,10 +86,10 @@ describe('projection engine', () => {
     });
   });
 
-  describe('when applying an event throws inside the machine', () => {
+  describe('when applying an event throws inside the machine, with deadLetters unordered', () => {
     it('dead-letters that event and keeps every other event of the batch applied exactly once', () => {
       const db = openDatabase(':memory:');
-      const engine = createProjectionEngine(ledger, db);
+      const engine = createProjectionEngine(ledger, db, { deadLetters: 'unordered' });
       const result = engine.applyBatch(
         ledgerMessages([
           open('a'),

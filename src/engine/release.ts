@@ -1,0 +1,88 @@
+/**
+ * Feeding a dead letter again (a retry after a fix) or giving up on it (a skip), and releasing
+ * what waited behind it: when it is resolved, the waiting events whose blockers are all resolved
+ * apply in stream order, and each one applied may release more. A released event that fails
+ * becomes a dead letter itself and keeps its entities waiting behind it. Both engines run it under
+ * `applyBatchWith`, so the retried letter and everything it released commit together or not at all.
+ */
+import type { RawEvent } from '../define/projection.js';
+import type { ApplyFailed, ApplyMessage, DeadLetter, Poison } from './batchLoop.js';
+import type { ParkingLot } from './parking.js';
+
+/** What the events released behind a resolved dead letter did. */
+export interface Released {
+  /** Waiting events applied. */
+  applied: number;
+  /** Waiting events that failed when released: dead letters now. */
+  deadLettered: number;
+}
+
+/** What feeding one message out of order did, and what that released. */
+export type OutOfOrderOutcome =
+  | { seq: number; applied: true; released?: Released }
+  | { seq: number; applied: false; reason: string };
+
+export interface ReleaseAttempt {
+  /** The retried dead letter's outcome (a retry only). */
+  outcome?: OutOfOrderOutcome;
+  released: Released;
+  /** Released events that failed, with their bodies. */
+  dead: DeadLetter[];
+  raw: Map<number, RawEvent>;
+}
+
+/** A dead letter fed again, or the seq of one given up on. */
+export type ReleaseStart = { retry: RawEvent } | { skip: number };
+
+/**
+ * One attempt at a retry or a skip and what it releases; `apply` must not hold the message back
+ * (its blockers are resolved). A `failed` outcome ends the attempt and is returned as is.
+ */
+export function attemptRelease(
+  lot: ParkingLot,
+  start: ReleaseStart,
+  apply: ApplyMessage,
+  poisoned: ReadonlyMap<number, Poison>,
+): ReleaseAttempt | ApplyFailed {
+  const attempt: ReleaseAttempt = { released: { applied: 0, deadLettered: 0 }, dead: [], raw: new Map() };
+  let ready: number[];
+  if ('retry' in start) {
+    const { seq } = start.retry;
+    const poison = poisoned.get(seq);
+    const outcome = poison ? undefined : apply(start.retry);
+    if (outcome?.kind === 'failed') return outcome;
+    if (outcome?.kind !== 'applied') {
+      const reason = poison?.reason ?? (outcome?.kind === 'rejected' ? outcome.reason : 'not applied');
+      attempt.outcome = { seq, applied: false, reason };
+      return attempt;
+    }
+    attempt.outcome = { seq, applied: true, released: attempt.released };
+    ready = lot.resolve(seq);
+  } else ready = lot.resolve(start.skip);
+
+  while (ready.length > 0) {
+    const seq = ready.shift() as number;
+    const msg = lot.messageOf(seq);
+    if (!msg) continue;
+    const poison = poisoned.get(seq);
+    const outcome = poison ? undefined : apply(msg);
+    if (outcome?.kind === 'failed') return outcome;
+    if (outcome?.kind === 'applied') {
+      attempt.released.applied++;
+      ready = merge(ready, lot.resolve(seq));
+      continue;
+    }
+    const reason = poison?.reason ?? (outcome?.kind === 'rejected' ? outcome.reason : 'not applied');
+    lot.deadLetter(seq, []);
+    attempt.released.deadLettered++;
+    attempt.dead.push({ seq, subject: msg.subject, reason });
+    attempt.raw.set(seq, msg);
+  }
+  return attempt;
+}
+
+/** Two ascending lists as one. */
+function merge(a: readonly number[], b: readonly number[]): number[] {
+  if (b.length === 0) return a as number[];
+  return [...a, ...b].sort((x, y) => x - y);
+}
