@@ -73,6 +73,46 @@ function commitFailureReason(e: unknown): string {
   return typeof code === 'string' && !message.includes(code) ? `${message} (${code})` : message;
 }
 
+/**
+ * Batches that did not commit in a row. The engine left SQLite and itself as they were; the worker
+ * says why (state `restarting`) until a batch commits, and waits longer before each next attempt.
+ */
+function createCommitFailures(log: Logger, reporter: WorkerReporter) {
+  let failure: { attempts: number; detail: string } | undefined;
+  return {
+    get detail(): string | undefined {
+      return failure?.detail;
+    },
+    /** Logs and reports a batch that did not commit; returns the wait before the next attempt. */
+    failed(e: unknown, checkpoint: number): number {
+      const attempts = (failure?.attempts ?? 0) + 1;
+      const retryInMs = Math.min(COMMIT_RETRY_FIRST_MS * 2 ** (attempts - 1), COMMIT_RETRY_LONGEST_MS);
+      const reason = commitFailureReason(e);
+      log.error(
+        { err: e, checkpoint, attempt: attempts, retryInMs },
+        `batch not committed: ${reason}; nothing acked, retrying from the checkpoint`,
+      );
+      failure = {
+        attempts,
+        detail: `batch not committed (attempt ${attempts}, retrying from checkpoint ${checkpoint}): ${reason}`,
+      };
+      reporter.set('restarting', failure.detail);
+      return retryInMs;
+    },
+    /** A batch committed: running again, if it was not. */
+    committed(): void {
+      if (!failure) return;
+      log.info({ failedAttempts: failure.attempts }, 'batch committed again');
+      failure = undefined;
+      reporter.set('running');
+    },
+    /** A pause or a stop is the operator's: the next start counts failures afresh. */
+    reset(): void {
+      failure = undefined;
+    },
+  };
+}
+
 /** Logs and reports a batch stopped at a bad event: a retry due after `retry`, or a stop as configured. */
 function announceStop(o: EngineFeedOptions, stop: StoppedAt, retry?: RetryDelay): void {
   const { log, reporter, name } = o;
@@ -144,8 +184,7 @@ export function createEngineFeed(o: EngineFeedOptions): EngineFeed {
   let closed = false;
   /** Stopped by the worker (pause, stop): a retry timer set by the last batch must not restart it. */
   let halted = false;
-  /** Batches that did not commit in a row, and why the last one did not. */
-  let commitFailure: { attempts: number; detail: string } | undefined;
+  const commitFailures = createCommitFailures(log, reporter);
   const position = {
     db: o.db,
     jsm: o.jsm,
@@ -170,9 +209,11 @@ export function createEngineFeed(o: EngineFeedOptions): EngineFeed {
     try {
       result = engine.applyBatch(messages);
     } catch (e) {
-      return notCommitted(e);
+      // Not acked: the consumer stops, and starts again from the checkpoint after the backoff.
+      retryIn(commitFailures.failed(e, engine.checkpoint));
+      return { ackThrough: engine.checkpoint, stop: true };
     }
-    if (commitFailure) committedAgain();
+    commitFailures.committed();
     const ms = performance.now() - started;
     reporter.batch(messages.length, ms, pending, engine.checkpoint);
     o.metrics?.batchCommitted(name, o.kind, result.applied, result.deadLetters.length, ms / 1000);
@@ -182,33 +223,6 @@ export function createEngineFeed(o: EngineFeedOptions): EngineFeed {
     if (!result.stoppedAt) return { ackThrough: result.checkpoint };
     stoppedAt(result.stoppedAt);
     return { ackThrough: result.checkpoint, stop: true };
-  }
-
-  /**
-   * The engine left SQLite and itself as they were: nothing is acked, the consumer stops and starts
-   * again from the checkpoint after a backoff that grows while commits keep failing.
-   */
-  function notCommitted(e: unknown): BatchDisposition {
-    const attempts = (commitFailure?.attempts ?? 0) + 1;
-    const retryInMs = Math.min(COMMIT_RETRY_FIRST_MS * 2 ** (attempts - 1), COMMIT_RETRY_LONGEST_MS);
-    const reason = commitFailureReason(e);
-    log.error(
-      { err: e, checkpoint: engine.checkpoint, attempt: attempts, retryInMs },
-      `batch not committed: ${reason}; nothing acked, retrying from the checkpoint`,
-    );
-    commitFailure = {
-      attempts,
-      detail: `batch not committed (attempt ${attempts}, retrying from checkpoint ${engine.checkpoint}): ${reason}`,
-    };
-    reporter.set('restarting', commitFailure.detail);
-    retryIn(retryInMs);
-    return { ackThrough: engine.checkpoint, stop: true };
-  }
-
-  function committedAgain(): void {
-    log.info({ failedAttempts: commitFailure?.attempts }, 'batch committed again');
-    commitFailure = undefined;
-    reporter.set('running');
   }
 
   function stoppedAt(stop: StoppedAt) {
@@ -242,7 +256,7 @@ export function createEngineFeed(o: EngineFeedOptions): EngineFeed {
       startSeq,
       onBatch,
       () => retryTimer !== undefined,
-      () => commitFailure?.detail,
+      () => commitFailures.detail,
     );
     consumer = c;
     // A consumer that stops by itself (onError: stop, a retry, a gap) leaves room for the next one.
@@ -279,8 +293,7 @@ export function createEngineFeed(o: EngineFeedOptions): EngineFeed {
       await c?.stop();
       if (retryTimer) clearTimeout(retryTimer);
       retryTimer = undefined;
-      // A pause or a stop is the operator's: the next start counts commit failures afresh.
-      commitFailure = undefined;
+      commitFailures.reset();
     },
     rereadCheckpoint() {
       starts = Math.max(starts, 1);
