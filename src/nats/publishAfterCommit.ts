@@ -22,6 +22,9 @@ export interface OutboxSource<R> {
   markDone(rows: readonly R[]): void;
 }
 
+/** Rows the server acked whose mark-done write failed (a full disk): they are published again, as duplicates. */
+class NotMarkedDone extends Error {}
+
 export function createOutboxDispatcher<R>(
   source: OutboxSource<R>,
   log: Logger,
@@ -30,6 +33,14 @@ export function createOutboxDispatcher<R>(
   let running: Promise<void> | undefined;
   let again = false;
   let closed = false;
+
+  function markDone(rows: readonly R[]): void {
+    try {
+      source.markDone(rows);
+    } catch (cause) {
+      throw new NotMarkedDone(cause instanceof Error ? cause.message : String(cause), { cause });
+    }
+  }
 
   async function drainPending(): Promise<void> {
     for (;;) {
@@ -44,7 +55,7 @@ export function createOutboxDispatcher<R>(
       try {
         for (; acked < rows.length; acked++) await acks[acked];
       } finally {
-        if (acked > 0) source.markDone(rows.slice(0, acked));
+        if (acked > 0) markDone(rows.slice(0, acked));
       }
     }
   }
@@ -65,7 +76,12 @@ export function createOutboxDispatcher<R>(
             delay = 250;
           } catch (e) {
             if (closed) return;
-            log.warn({ err: e, retryInMs: delay }, `${what} not published yet; retrying`);
+            if (e instanceof NotMarkedDone)
+              log.error(
+                { err: e.cause, retryInMs: delay },
+                `${what} published, but marking them done failed: ${e.message}; publishing them again (the stream drops the duplicates)`,
+              );
+            else log.warn({ err: e, retryInMs: delay }, `${what} not published yet; retrying`);
             await new Promise((r) => setTimeout(r, delay));
             delay = Math.min(delay * 2, 10_000);
             again = true;

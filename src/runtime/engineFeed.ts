@@ -1,7 +1,9 @@
 /**
  * A worker's engine fed by its durable consumer (src/nats/consumer.ts): each batch applied and
  * committed, then reported, counted and announced; a batch stopped at a bad event either restarts
- * the consumer after the error policy's backoff or leaves the worker stopped at it.
+ * the consumer after the error policy's backoff or leaves the worker stopped at it. A batch that
+ * does not commit (a full disk, a failing write) is not acked: the consumer restarts from the
+ * checkpoint after a growing backoff, and the worker says why until a batch commits again.
  */
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import type { WorkerOptions } from '../config/config.js';
@@ -60,6 +62,57 @@ export interface EngineFeed {
 
 type StoppedAt = NonNullable<BatchResult['stoppedAt']>;
 
+/** The wait before the first retry of a batch that did not commit; it doubles up to the longest. */
+const COMMIT_RETRY_FIRST_MS = 250;
+const COMMIT_RETRY_LONGEST_MS = 10_000;
+
+/** A failed commit's reason with SQLite's code, e.g. `database or disk is full (SQLITE_FULL)`. */
+function commitFailureReason(e: unknown): string {
+  const message = e instanceof Error ? e.message : String(e);
+  const code = (e as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && !message.includes(code) ? `${message} (${code})` : message;
+}
+
+/**
+ * Batches that did not commit in a row. The engine left SQLite and itself as they were; the worker
+ * says why (state `restarting`) until a batch commits, and waits longer before each next attempt.
+ */
+function createCommitFailures(log: Logger, reporter: WorkerReporter) {
+  let failure: { attempts: number; detail: string } | undefined;
+  return {
+    get detail(): string | undefined {
+      return failure?.detail;
+    },
+    /** Logs and reports a batch that did not commit; returns the wait before the next attempt. */
+    failed(e: unknown, checkpoint: number): number {
+      const attempts = (failure?.attempts ?? 0) + 1;
+      const retryInMs = Math.min(COMMIT_RETRY_FIRST_MS * 2 ** (attempts - 1), COMMIT_RETRY_LONGEST_MS);
+      const reason = commitFailureReason(e);
+      log.error(
+        { err: e, checkpoint, attempt: attempts, retryInMs },
+        `batch not committed: ${reason}; nothing acked, retrying from the checkpoint`,
+      );
+      failure = {
+        attempts,
+        detail: `batch not committed (attempt ${attempts}, retrying from checkpoint ${checkpoint}): ${reason}`,
+      };
+      reporter.set('restarting', failure.detail);
+      return retryInMs;
+    },
+    /** A batch committed: running again, if it was not. */
+    committed(): void {
+      if (!failure) return;
+      log.info({ failedAttempts: failure.attempts }, 'batch committed again');
+      failure = undefined;
+      reporter.set('running');
+    },
+    /** A pause or a stop is the operator's: the next start counts failures afresh. */
+    reset(): void {
+      failure = undefined;
+    },
+  };
+}
+
 /** Logs and reports a batch stopped at a bad event: a retry due after `retry`, or a stop as configured. */
 function announceStop(o: EngineFeedOptions, stop: StoppedAt, retry?: RetryDelay): void {
   const { log, reporter, name } = o;
@@ -96,6 +149,7 @@ function streamConsumerFor(
   startSeq: () => Promise<number>,
   onBatch: (messages: readonly RawEvent[], pending: number) => BatchDisposition,
   retryDue: () => boolean,
+  commitFailing: () => string | undefined,
 ): StreamConsumer {
   const { options, reporter } = o;
   const subjects = o.source.subjects;
@@ -113,7 +167,10 @@ function streamConsumerFor(
     onState: (state, detail) => {
       // A consumer that stopped at a bad event leaves the state that says why (stopped, or retrying).
       if (state === 'stopped' && (reporter.state === 'stopped' || retryDue())) return;
-      reporter.set(state, detail);
+      // Consuming again after a failed commit is not running until a batch commits.
+      const failing = commitFailing();
+      if (state === 'running' && failing) reporter.set('restarting', failing);
+      else reporter.set(state, detail);
     },
     onBatch,
   });
@@ -127,6 +184,7 @@ export function createEngineFeed(o: EngineFeedOptions): EngineFeed {
   let closed = false;
   /** Stopped by the worker (pause, stop): a retry timer set by the last batch must not restart it. */
   let halted = false;
+  const commitFailures = createCommitFailures(log, reporter);
   const position = {
     db: o.db,
     jsm: o.jsm,
@@ -147,7 +205,15 @@ export function createEngineFeed(o: EngineFeedOptions): EngineFeed {
 
   function onBatch(messages: readonly RawEvent[], pending: number): BatchDisposition {
     const started = performance.now();
-    const result = engine.applyBatch(messages);
+    let result: BatchResult;
+    try {
+      result = engine.applyBatch(messages);
+    } catch (e) {
+      // Not acked: the consumer stops, and starts again from the checkpoint after the backoff.
+      retryIn(commitFailures.failed(e, engine.checkpoint));
+      return { ackThrough: engine.checkpoint, stop: true };
+    }
+    commitFailures.committed();
     const ms = performance.now() - started;
     reporter.batch(messages.length, ms, pending, engine.checkpoint);
     o.metrics?.batchCommitted(name, o.kind, result.applied, result.deadLetters.length, ms / 1000);
@@ -163,15 +229,35 @@ export function createEngineFeed(o: EngineFeedOptions): EngineFeed {
     if (!stop.retry) return announceStop(o, stop);
     const retry = policy.retryDelay(stop.seq);
     announceStop(o, stop, retry);
+    retryIn(retry.delayMs);
+  }
+
+  /** Starts a consumer again after `delayMs`, unless the worker was stopped, paused or resumed meanwhile. */
+  function retryIn(delayMs: number): void {
     retryTimer = setTimeout(() => {
       retryTimer = undefined;
-      if (!closed && !halted && !consumer) void start();
-    }, retry.delayMs);
+      // The consumer that stopped may still be closing: start after it is done.
+      void (consumer?.done ?? Promise.resolve()).then(() => {
+        if (closed || halted || consumer) return;
+        start().catch((e) => {
+          // A restart that cannot begin (NATS away) is tried again, never left as a rejection.
+          log.error({ err: e, retryInMs: COMMIT_RETRY_LONGEST_MS }, 'consumer could not restart; retrying');
+          reporter.set('restarting', `cannot restart the consumer: ${(e as Error).message}`);
+          retryIn(COMMIT_RETRY_LONGEST_MS);
+        });
+      });
+    }, delayMs);
   }
 
   async function start(): Promise<void> {
     halted = false;
-    const c = streamConsumerFor(o, startSeq, onBatch, () => retryTimer !== undefined);
+    const c = streamConsumerFor(
+      o,
+      startSeq,
+      onBatch,
+      () => retryTimer !== undefined,
+      () => commitFailures.detail,
+    );
     consumer = c;
     // A consumer that stops by itself (onError: stop, a retry, a gap) leaves room for the next one.
     void c.done.then(() => {
@@ -207,6 +293,7 @@ export function createEngineFeed(o: EngineFeedOptions): EngineFeed {
       await c?.stop();
       if (retryTimer) clearTimeout(retryTimer);
       retryTimer = undefined;
+      commitFailures.reset();
     },
     rereadCheckpoint() {
       starts = Math.max(starts, 1);

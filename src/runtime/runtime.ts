@@ -271,7 +271,7 @@ class RuntimeImpl implements Runtime {
       this.control?.unsubscribe();
       await Promise.allSettled([...this.workers.values()].map((w) => w.stop()));
       await Promise.allSettled(this.versionRebuilds.tasks);
-      if (db?.open) releaseWorkers(db, this.configuredNames());
+      if (db?.open) this.releaseClaims(db);
       if (opened.link) await opened.link.close();
       // Metrics stay scrapeable while the workers drain; /healthz has said 503 'draining' since the start.
       await this.http?.close();
@@ -280,6 +280,15 @@ class RuntimeImpl implements Runtime {
       this.log.info('stopped');
     })();
     return this.closing;
+  }
+
+  /** A failed write (a full disk) must not keep the drain from closing the rest. */
+  private releaseClaims(db: SqliteDatabase): void {
+    try {
+      releaseWorkers(db, this.configuredNames());
+    } catch (e) {
+      this.log.warn({ err: e }, "could not release the workers' claims (they lapse when this process exits)");
+    }
   }
 
   close(): Promise<void> {

@@ -24,6 +24,8 @@ export function createTimerScheduler(o: {
   const pollMs = o.pollMs ?? 250;
   let timer: NodeJS.Timeout | undefined;
   let running = false;
+  /** Failed looks in a row: a timer that is due but cannot fire (a full disk) is retried with a backoff. */
+  let failures = 0;
 
   const check = () => {
     timer = undefined;
@@ -32,7 +34,9 @@ export function createTimerScheduler(o: {
       for (let due = o.nextDue(); due !== undefined && due <= o.clock.now(); due = o.nextDue()) {
         if (o.fire() === 0) break;
       }
+      failures = 0;
     } catch (e) {
+      failures++;
       o.onError(e);
     }
     schedule();
@@ -40,7 +44,12 @@ export function createTimerScheduler(o: {
   const schedule = () => {
     if (!running || timer) return;
     const due = o.nextDue();
-    const wait = due === undefined ? pollMs : Math.max(0, Math.min(pollMs, due - o.clock.now()));
+    const wait =
+      failures > 0
+        ? Math.min(pollMs * 2 ** (failures - 1), 10_000)
+        : due === undefined
+          ? pollMs
+          : Math.max(0, Math.min(pollMs, due - o.clock.now()));
     timer = setTimeout(check, wait);
     timer.unref();
   };
