@@ -6,9 +6,8 @@ import type { CliContext } from '../context.js';
 import { deadLettersAsJson, formatDeadLetters, formatRetry } from '../format/deadLetters.js';
 import { EXIT } from '../io.js';
 
-export function registerDlq(program: Command, ctx: CliContext): void {
-  const dlq = program.command('dlq').description('dead letters: events that could not be decoded or applied');
-  dlq
+export function registerDlq(command: Command, ctx: CliContext): void {
+  command
     .command('ls')
     .description('list dead letters with their reasons')
     .option('--json', 'print JSON')
@@ -20,7 +19,7 @@ export function registerDlq(program: Command, ctx: CliContext): void {
         else ctx.io.out(formatDeadLetters(entries));
       }, true),
     );
-  dlq
+  command
     .command('retry')
     .description(
       'feed dead letters again to their consumer after a fix: each is applied once, or dead-lettered again with the new reason',
@@ -35,7 +34,7 @@ export function registerDlq(program: Command, ctx: CliContext): void {
         ctx.io.out(formatRetry(await retryDeadLetters(c, consumer, opts.seq)));
       }, true),
     );
-  dlq
+  command
     .command('purge')
     .description("remove a consumer's dead letters")
     .argument('<consumer>')
