@@ -100,6 +100,12 @@ export const commandCatalog: readonly CommandEntry[] = [
     description: 'print the topology read model: counts, and the active resources, networks and connections',
     load: async () => (await import('./commands/topology.js')).registerTopology,
   },
+  {
+    name: 'init',
+    term: 'init [options] [dir]',
+    description: 'scaffold a project that uses prosa: a config, one projection with its test, a README',
+    load: async () => (await import('./commands/init.js')).registerInit,
+  },
 ];
 
 /**
