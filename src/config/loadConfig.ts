@@ -80,7 +80,8 @@ async function importConfigModule(url: string): Promise<unknown> {
     if (code === 'ERR_UNKNOWN_FILE_EXTENSION') {
       const { register } = await import('tsx/esm/api');
       register();
-      return import(url);
+      // Node keeps the failed import of `url`: a query makes it a new module.
+      return import(`${url}?typescript`);
     }
     // A config outside an ESM package loads as CommonJS, which cannot require prosa's ESM graph:
     // tsx's scoped import can (the effect sink in src/define/saga.ts tolerates its module copies).
