@@ -76,6 +76,7 @@ cd "$WORK"
 cd scaffold
 npm install --no-audit --no-fund --loglevel=error --prefer-offline
 npm test
+npm run typecheck # the package's .d.ts, as a TypeScript user's tsc reads them
 for i in 1 2 3; do /usr/bin/time -f "prosa status (runtime.config.ts): %e s" env -u NATS_URL node_modules/.bin/prosa status >/dev/null; done
 # Its start script (prosa run: runtime.config.ts through tsx), on the same server, until SIGTERM.
 node_modules/.bin/prosa run >"$WORK/scaffold.log" 2>&1 &
