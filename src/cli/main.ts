@@ -1,8 +1,8 @@
 /**
  * The `prosa` command. It only parses arguments, calls the runtime and the admin functions, and
  * prints what they return, so every command runs in-process in tests: `await main(['status'], io)`.
- * Each command lives in commands/<name>.ts; this file assembles them and maps errors to exit codes:
- * 0 ok, 1 failure, 2 bad configuration or usage.
+ * Each command lives in commands/<name>.ts, listed in catalog.ts; this file loads the one asked for
+ * and maps errors to exit codes: 0 ok, 1 failure, 2 bad configuration or usage.
  */
 import { Command, CommanderError, Help, Option } from 'commander';
 import { commandCatalog, requestedCommand } from './catalog.js';
