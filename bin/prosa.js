@@ -1,6 +1,9 @@
 #!/usr/bin/env node
-// The prosa command: TypeScript sources (and runtime.config.ts) are loaded through tsx.
+// The prosa command. Installed, it runs the compiled dist/; in the repository (src/ beside bin/) it
+// runs the TypeScript sources through tsx, with `prosa` resolving to src/ as vitest resolves it.
 // Signal handlers come first, so a SIGTERM during start-up still drains and exits 0.
+import { existsSync } from 'node:fs';
+
 let resolveStop;
 const stopSignal = new Promise((resolve) => {
   resolveStop = resolve;
@@ -14,9 +17,20 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
   });
 }
 
-const { register } = await import('tsx/esm/api');
-register();
-const { main } = await import('../src/cli/main.ts');
+const source = new URL('../src/cli/main.ts', import.meta.url);
+let main;
+if (existsSync(source)) {
+  const { register } = await import('node:module');
+  const { register: registerTsx } = await import('tsx/esm/api');
+  registerTsx();
+  // Registered after tsx, so it runs first: every resolution also matches the `prosa-source` condition.
+  register(
+    'data:text/javascript,export const resolve = (s, c, next) => next(s, { ...c, conditions: [...c.conditions, "prosa-source"] });',
+  );
+  ({ main } = await import(source.href));
+} else {
+  ({ main } = await import('../dist/src/cli/main.js'));
+}
 
 const code = await main(process.argv.slice(2), {
   out: (t) => process.stdout.write(t),

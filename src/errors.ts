@@ -6,7 +6,7 @@
 
 export const errorCodes = {
   PROSA_CONFIG_INVALID: 'A value in runtime.config.ts or the environment is not allowed.',
-  PROSA_CONFIG_MISSING: 'runtime.config.ts is missing or has no default export.',
+  PROSA_CONFIG_MISSING: 'No runtime config was found, or it has no default export.',
   PROSA_NATS_SERVER_NOT_FOUND: 'No nats-server binary was found for the embedded server or the tests.',
   PROSA_EMBEDDED_START_FAILED: 'The embedded nats-server child did not start.',
   PROSA_NATS_UNREACHABLE: 'The NATS server could not be reached in time.',

@@ -43,7 +43,8 @@ export type {
   StreamConfig,
   WorkerOptions,
 } from './config/config.js';
-export { defineConfig, loadConfig, resolveConfig } from './config/config.js';
+export { defineConfig, resolveConfig } from './config/config.js';
+export { loadConfig } from './config/loadConfig.js';
 // Definitions: what a user declares.
 export type {
   ColumnValue,

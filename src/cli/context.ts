@@ -30,7 +30,7 @@ export function createContext(program: Command, io: CliIo): CliContext {
   const env = io.env ?? process.env;
   const cwd = io.cwd ?? process.cwd();
   const tty = io.tty ?? (process.stdout.isTTY === true && env.CI !== 'true');
-  const config = () => loadConfig((program.opts() as { config: string }).config, { env, cwd });
+  const config = () => loadConfig((program.opts() as { config?: string }).config, { env, cwd });
   const quietLog = (c: ResolvedConfig) =>
     createLogger({ level: c.logLevel === 'info' ? 'warn' : c.logLevel, pretty: false });
 

@@ -1,72 +1,58 @@
 /**
  * The `prosa` command. It only parses arguments, calls the runtime and the admin functions, and
  * prints what they return, so every command runs in-process in tests: `await main(['status'], io)`.
- * Each command lives in commands/<name>.ts; this file assembles them and maps errors to exit codes:
- * 0 ok, 1 failure, 2 bad configuration or usage.
+ * Each command lives in commands/<name>.ts, listed in catalog.ts; this file loads the one asked for
+ * and maps errors to exit codes: 0 ok, 1 failure, 2 bad configuration or usage.
  */
-import { Command, CommanderError, Option } from 'commander';
-import { ConfigError, isProsaError } from '../internal.js';
-import { registerDemo } from './commands/demo.js';
-import { registerDlq } from './commands/dlq.js';
-import { registerDoctor } from './commands/doctor.js';
-import { registerPause } from './commands/pause.js';
-import { registerRebuild } from './commands/rebuild.js';
-import { registerReset } from './commands/reset.js';
-import { registerResume } from './commands/resume.js';
-import { registerRun } from './commands/run.js';
-import { registerSagas } from './commands/sagas.js';
-import { registerSkip } from './commands/skip.js';
-import { registerStatus } from './commands/status.js';
-import { registerStreams } from './commands/streams.js';
-import { registerTopology } from './commands/topology.js';
-import { createContext } from './context.js';
+import { Command, CommanderError, Help, Option } from 'commander';
+import { commandCatalog, requestedCommand } from './catalog.js';
 import { type CliIo, defaultIo, EXIT } from './io.js';
 
 export { type CliIo, EXIT } from './io.js';
 
-/** In the order `prosa --help` lists them. */
-const commands = [
-  registerRun,
-  registerStatus,
-  registerDoctor,
-  registerStreams,
-  registerRebuild,
-  registerPause,
-  registerResume,
-  registerReset,
-  registerSkip,
-  registerDlq,
-  registerSagas,
-  registerDemo,
-  registerTopology,
-];
-
-export function buildCli(io: CliIo = defaultIo()): Command {
+/**
+ * The `prosa` program for `argv`: every command named and described, and the one asked for loaded
+ * with its options and action (its module, and what it imports, only then).
+ */
+export async function buildCli(argv: readonly string[], io: CliIo = defaultIo()): Promise<Command> {
   const program = new Command('prosa')
     .description('Event-sourced read models and sagas on NATS JetStream')
-    .option('-c, --config <file>', 'the runtime config', 'runtime.config.ts')
+    .option(
+      '-c, --config <file>',
+      'the runtime config (default: the first of runtime.config.ts, .mts, .js, .mjs)',
+    )
     .configureOutput({ writeOut: io.out, writeErr: io.err })
+    .configureHelp({
+      subcommandTerm: (cmd) =>
+        commandCatalog.find((c) => c.name === cmd.name())?.term ?? new Help().subcommandTerm(cmd),
+    })
     .exitOverride()
     .showHelpAfterError();
-  const ctx = createContext(program, io);
-  for (const register of commands) register(program, ctx);
+  const requested = requestedCommand(argv);
+  for (const entry of commandCatalog) {
+    const command = program.command(entry.name).description(entry.description);
+    if (entry === requested) {
+      const [register, { createContext }] = await Promise.all([entry.load(), import('./context.js')]);
+      register(command, createContext(program, io));
+    }
+  }
   program.addOption(new Option('--no-color', 'plain output').hideHelp());
   return program;
 }
 
 /** Runs the CLI; resolves to the exit code. */
 export async function main(argv: readonly string[], io: CliIo = defaultIo()): Promise<number> {
-  const program = buildCli(io);
   try {
+    const program = await buildCli(argv, io);
     await program.parseAsync([...argv], { from: 'user' });
     return EXIT.ok;
   } catch (e) {
-    return exitCodeOf(e, io);
+    return await exitCodeOf(e, io);
   }
 }
 
 /** Reports `e` on stderr as the user needs it (usage errors were already shown by commander). */
-function exitCodeOf(e: unknown, io: CliIo): number {
+async function exitCodeOf(e: unknown, io: CliIo): Promise<number> {
   if (e instanceof CommanderError) {
     if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help')
       return EXIT.ok;
@@ -76,6 +62,8 @@ function exitCodeOf(e: unknown, io: CliIo): number {
     }
     return EXIT.usage;
   }
+  // Loaded already by the command that threw (a usage error never gets here).
+  const { ConfigError, isProsaError } = await import('../internal.js');
   if (e instanceof ConfigError) {
     io.err(`ConfigError: ${e.message}\n`);
     return EXIT.usage;

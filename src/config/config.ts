@@ -1,16 +1,14 @@
 /**
- * runtime.config.ts: the one place a user chooses streams, projections, sagas, the SQLite path and
+ * The runtime config: the one place a user chooses streams, projections, sagas, the SQLite path and
  * the NATS connection. Validated once at start (zod), environment overrides applied, then frozen.
  * A bad value fails naming the field and what is allowed (ConfigError, exit code 2).
  */
-import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { defaults } from '../defaults.js';
 import type { ProjectionDefinition, ProsaEvent } from '../define/projection.js';
 import type { SagaDefinition } from '../define/saga.js';
-import { ConfigError, ProsaError } from '../errors.js';
+import { ConfigError } from '../errors.js';
 import { parseDuration } from '../time/duration.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -307,7 +305,7 @@ function envOverrides(env: Env, issues: { path: string; message: string }[]): Re
   return out;
 }
 
-const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+export const isPlainObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype;
 
 function merge(base: unknown, over: unknown): unknown {
@@ -448,64 +446,4 @@ export function resolveConfig(input: unknown, options: ResolveConfigOptions = {}
     http: Object.freeze(c.http),
     source,
   });
-}
-
-export const MINIMAL_CONFIG = `// runtime.config.ts
-import { defineConfig } from 'prosa';
-import topology from './projections/topology.js';
-
-export default defineConfig({
-  projections: [topology],
-});
-`;
-
-/**
- * Imports a TypeScript module into this module graph, so the config's projections and sagas share
- * prosa's module instances (a scoped loader would give them copies). Under `prosa` (bin) and vitest
- * TypeScript already loads; elsewhere tsx's loader is registered once.
- */
-async function importTypeScript(url: string): Promise<unknown> {
-  try {
-    return await import(url);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code ?? '';
-    if (code === 'ERR_UNKNOWN_FILE_EXTENSION') {
-      const { register } = await import('tsx/esm/api');
-      register();
-      return import(url);
-    }
-    // A config outside an ESM package loads as CommonJS, which cannot require prosa's ESM graph:
-    // tsx's scoped import can (the effect sink in src/define/saga.ts tolerates its module copies).
-    if (code.startsWith('ERR_REQUIRE')) {
-      const { tsImport } = await import('tsx/esm/api');
-      return tsImport(url, import.meta.url);
-    }
-    throw e;
-  }
-}
-
-/** Loads runtime.config.ts (TypeScript, through tsx), validates and freezes it. */
-export async function loadConfig(
-  file = 'runtime.config.ts',
-  options: ResolveConfigOptions = {},
-): Promise<ResolvedConfig> {
-  const cwd = options.cwd ?? process.cwd();
-  const path = isAbsolute(file) ? file : resolve(cwd, file);
-  if (!existsSync(path)) {
-    throw new ProsaError(
-      'PROSA_CONFIG_MISSING',
-      `${path} does not exist. A minimal working config:\n\n${MINIMAL_CONFIG}`,
-    );
-  }
-  const mod = (await importTypeScript(pathToFileURL(path).href)) as { default?: unknown };
-  let exported = mod.default;
-  // Outside a "type": "module" package the file loads as CommonJS: its exports arrive wrapped.
-  if (isPlainObject(exported) && exported.__esModule === true) exported = exported.default;
-  if (exported === undefined) {
-    throw new ProsaError(
-      'PROSA_CONFIG_MISSING',
-      `${path} has no default export. A minimal working config:\n\n${MINIMAL_CONFIG}`,
-    );
-  }
-  return resolveConfig(exported, { ...options, cwd, source: file });
 }

@@ -13,7 +13,7 @@
  *   read        reading those five aggregates back, one after another
  *   ceiling     10,000 raw `js.publish` of the same bodies, same window, no expectations (the no-effect ceiling)
  *
- * Run:   node --import tsx test/bench/eventStore.bench.ts [--json] [--quick] [--repeat N] [--window N]
+ * Run:   node --conditions=prosa-source --import tsx test/bench/eventStore.bench.ts [--json] [--quick] [--repeat N] [--window N]
  *        (or with the others: npm run bench -- --only eventStore)
  * Needs: nats-server (Debian's /usr/sbin/nats-server 2.9.10 here, or NATS_SERVER_BIN); it starts its
  *        own server on an ephemeral port with a temporary store and removes it afterwards. The

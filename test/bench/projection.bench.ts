@@ -20,7 +20,7 @@
  *                   (a child process, so the figure is the worker's own)
  *
  * Run:   npm run bench -- --only projection [--json] [--quick]
- *        node --import tsx test/bench/projection.bench.ts [--json] [--quick] [--events N] [--keys N] [--no-memory]
+ *        node --conditions=prosa-source --import tsx test/bench/projection.bench.ts [--json] [--quick] [--events N] [--keys N] [--no-memory]
  * Needs: nats-server (Debian's 2.9.10 here); it starts its own on an ephemeral port with a temporary
  *        store. ~3-4 minutes in full; --quick uses 50,000 events and 200,000 keys for memory.
  * Prints a table, or with --json one JSON object. These machines are noisy: compare ratios within a run.
@@ -257,7 +257,7 @@ async function memoryRun(
   events: number,
 ): Promise<{ rssMb: number; heapMb: number; ms: number }> {
   const script = fileURLToPath(new URL('./memoryWorker.ts', import.meta.url));
-  const child = spawn(process.execPath, ['--import', 'tsx', script], {
+  const child = spawn(process.execPath, ['--conditions=prosa-source', '--import', 'tsx', script], {
     env: { ...process.env, NATS_URL: url, BENCH_DIR: dir, BENCH_EVENTS: String(events) },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

@@ -19,7 +19,7 @@
  * must equal prosa's topology tables, live and rebuilt: "same rows: yes" or the first difference.
  *
  * Run:   npm run bench -- --only scale [--json] [--quick] [--events N]
- *        node --import tsx test/bench/scale.bench.ts [--json] [--quick] [--events N]
+ *        node --conditions=prosa-source --import tsx test/bench/scale.bench.ts [--json] [--quick] [--events N]
  * Needs: nats-server on PATH (it starts its own on an ephemeral port with a temporary store); a few
  *        GB of disk in the temp dir at the default 1,000,000 events. Default 1,000,000 events (the
  *        crates' stream limit), many minutes on two cores; --quick 100,000 (~2 minutes).
@@ -131,7 +131,7 @@ async function runChild(
   // SCALE_PROFILE=<dir>: each child writes a V8 CPU profile there (the profile that shows what bounds it).
   const profile = process.env.SCALE_PROFILE;
   const flags = profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}/${mode}`] : [];
-  const child = spawn(process.execPath, [...flags, '--import', 'tsx', script], {
+  const child = spawn(process.execPath, [...flags, '--conditions=prosa-source', '--import', 'tsx', script], {
     env: { ...process.env, SCALE_MODE: mode, NATS_URL: o.url, SCALE_DB: o.db, SCALE_DIR: o.dir },
     stdio: ['pipe', 'pipe', 'inherit'],
   });

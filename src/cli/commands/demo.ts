@@ -6,12 +6,8 @@ import { connect } from '../connect.js';
 import type { CliContext } from '../context.js';
 import { demoProgress } from '../format/progress.js';
 
-export function registerDemo(program: Command, ctx: CliContext): void {
-  program
-    .command('demo')
-    .description(
-      'publish a small data centre as CIM infrastructure events to INFRASTRUCTURE_EVENTS, as the CIM crates do',
-    )
+export function registerDemo(command: Command, ctx: CliContext): void {
+  command
     .option('--events <n>', 'how many events', positiveInt('--events'), 2_000)
     .option(
       '--rate <r>',

@@ -6,9 +6,8 @@ import type { CliContext } from '../context.js';
 import { deadLettersAsJson, formatDeadLetters, formatRetry, formatSkip } from '../format/deadLetters.js';
 import { EXIT } from '../io.js';
 
-export function registerDlq(program: Command, ctx: CliContext): void {
-  const dlq = program.command('dlq').description('dead letters: events that could not be decoded or applied');
-  dlq
+export function registerDlq(command: Command, ctx: CliContext): void {
+  command
     .command('ls')
     .description('list dead letters with their reasons and how many events wait behind each')
     .option('--json', 'print JSON')
@@ -20,7 +19,7 @@ export function registerDlq(program: Command, ctx: CliContext): void {
         else ctx.io.out(formatDeadLetters(entries));
       }, true),
     );
-  dlq
+  command
     .command('retry')
     .description(
       'feed dead letters again to their consumer after a fix: each is applied once, or dead-lettered again with the new reason',
@@ -35,7 +34,7 @@ export function registerDlq(program: Command, ctx: CliContext): void {
         ctx.io.out(formatRetry(await retryDeadLetters(c, consumer, opts.seq)));
       }, true),
     );
-  dlq
+  command
     .command('skip')
     .description(
       'give up on a dead letter: it is marked skipped, and the events of its entities that waited behind it apply in order',
@@ -45,7 +44,7 @@ export function registerDlq(program: Command, ctx: CliContext): void {
     .action((consumer: string, opts: { seq: number }) =>
       ctx.admin(async (c) => ctx.io.out(formatSkip(await skipDeadLetter(c, consumer, opts.seq)))),
     );
-  dlq
+  command
     .command('purge')
     .description("remove a consumer's dead letters")
     .argument('<consumer>')

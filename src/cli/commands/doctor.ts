@@ -4,16 +4,11 @@ import { formatDoctor, runDoctor } from '../../internal.js';
 import type { CliContext } from '../context.js';
 import { fail } from '../io.js';
 
-export function registerDoctor(program: Command, ctx: CliContext): void {
-  program
-    .command('doctor')
-    .description(
-      'check NATS, JetStream, the server version, the streams and the SQLite path; print the fix for each failure',
-    )
-    .action(async () => {
-      const c = await ctx.config();
-      const checks = await runDoctor(c, { log: ctx.quietLog(c) });
-      ctx.io.out(formatDoctor(checks));
-      if (checks.some((check) => !check.ok)) throw fail('doctorFailed', 'doctor found problems');
-    });
+export function registerDoctor(command: Command, ctx: CliContext): void {
+  command.action(async () => {
+    const c = await ctx.config();
+    const checks = await runDoctor(c, { log: ctx.quietLog(c) });
+    ctx.io.out(formatDoctor(checks));
+    if (checks.some((check) => !check.ok)) throw fail('doctorFailed', 'doctor found problems');
+  });
 }

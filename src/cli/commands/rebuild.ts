@@ -6,10 +6,8 @@ import { connect } from '../connect.js';
 import type { CliContext } from '../context.js';
 import { rebuildProgress } from '../format/progress.js';
 
-export function registerRebuild(program: Command, ctx: CliContext): void {
-  program
-    .command('rebuild')
-    .description('rebuild a projection from the stream beside the live model, then swap it in atomically')
+export function registerRebuild(command: Command, ctx: CliContext): void {
+  command
     .argument('<projection>')
     .option('--batch <n>', 'messages per transaction', positiveInt('--batch'), 100_000)
     .action(async (name: string, opts: { batch: number }) => {

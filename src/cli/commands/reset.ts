@@ -4,12 +4,8 @@ import { resetSaga } from '../../internal.js';
 import { positiveInt } from '../args.js';
 import type { CliContext } from '../context.js';
 
-export function registerReset(program: Command, ctx: CliContext): void {
-  program
-    .command('reset')
-    .description(
-      'move a saga back to a stream sequence; it consumes again after it (projections: use rebuild)',
-    )
+export function registerReset(command: Command, ctx: CliContext): void {
+  command
     .argument('<saga>')
     .requiredOption('--to-seq <n>', 'the new checkpoint (0: from the start)', positiveInt('--to-seq'))
     .action((name: string, opts: { toSeq: number }) =>

@@ -3,26 +3,23 @@ import type { Command } from 'commander';
 import { createLogger, createRuntime, ProsaError } from '../../internal.js';
 import type { CliContext } from '../context.js';
 
-export function registerRun(program: Command, ctx: CliContext): void {
-  program
-    .command('run')
-    .description('run every projection and saga of the config until SIGINT/SIGTERM (then drain and exit 0)')
-    .action(async () => {
-      const c = await ctx.config();
-      const runtime = createRuntime(c);
-      const stopSignal = ctx.io.stopSignal ?? new Promise<string>(() => {});
-      // A signal while the start still waits for NATS must not wait for NATS: the drain ends the
-      // wait (and lets the rest of a start under way finish first). A failed start still throws.
-      const signal =
-        (await Promise.race([runtime.start().then(() => undefined), stopSignal])) ?? (await stopSignal);
-      const log = createLogger({ level: c.logLevel });
-      log.info({ signal }, 'draining: finishing the batch at hand, then exiting');
-      const timeout = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 10_000).unref());
-      if ((await Promise.race([runtime.drain(), timeout])) === 'timeout') {
-        throw new ProsaError(
-          'PROSA_TIMEOUT',
-          'drain took longer than 10 s; exiting anyway (uncommitted work is redelivered)',
-        );
-      }
-    });
+export function registerRun(command: Command, ctx: CliContext): void {
+  command.action(async () => {
+    const c = await ctx.config();
+    const runtime = createRuntime(c);
+    const stopSignal = ctx.io.stopSignal ?? new Promise<string>(() => {});
+    // A signal while the start still waits for NATS must not wait for NATS: the drain ends the
+    // wait (and lets the rest of a start under way finish first). A failed start still throws.
+    const signal =
+      (await Promise.race([runtime.start().then(() => undefined), stopSignal])) ?? (await stopSignal);
+    const log = createLogger({ level: c.logLevel });
+    log.info({ signal }, 'draining: finishing the batch at hand, then exiting');
+    const timeout = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 10_000).unref());
+    if ((await Promise.race([runtime.drain(), timeout])) === 'timeout') {
+      throw new ProsaError(
+        'PROSA_TIMEOUT',
+        'drain took longer than 10 s; exiting anyway (uncommitted work is redelivered)',
+      );
+    }
+  });
 }

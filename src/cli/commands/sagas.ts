@@ -4,9 +4,8 @@ import { cancelTimeout, sagaInstances } from '../../internal.js';
 import type { CliContext } from '../context.js';
 import { formatSagaInstances } from '../format/sagaInstances.js';
 
-export function registerSagas(program: Command, ctx: CliContext): void {
-  const sagas = program.command('sagas').description('saga instances and their timeouts');
-  sagas
+export function registerSagas(command: Command, ctx: CliContext): void {
+  command
     .command('ls')
     .description('live instances of a saga with their state and pending timeouts')
     .argument('<saga>')
@@ -18,7 +17,7 @@ export function registerSagas(program: Command, ctx: CliContext): void {
         else ctx.io.out(formatSagaInstances(saga, list));
       }),
     );
-  sagas
+  command
     .command('cancel-timeout')
     .description('cancel a pending timeout of a saga instance so it never fires')
     .argument('<saga>')

@@ -4,10 +4,8 @@ import { skipMessage } from '../../internal.js';
 import { positiveInt } from '../args.js';
 import type { CliContext } from '../context.js';
 
-export function registerSkip(program: Command, ctx: CliContext): void {
-  program
-    .command('skip')
-    .description('step a stopped worker over a bad message (it is dead-lettered), then resume it')
+export function registerSkip(command: Command, ctx: CliContext): void {
+  command
     .argument('<name>')
     .requiredOption('--seq <n>', 'the stream sequence of the bad message', positiveInt('--seq'))
     .action((name: string, opts: { seq: number }) =>

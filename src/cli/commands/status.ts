@@ -24,10 +24,8 @@ interface StatusOptions {
   timeout: string;
 }
 
-export function registerStatus(program: Command, ctx: CliContext): void {
-  program
-    .command('status')
-    .description('checkpoint, lag, dead letters and state of each projection and saga')
+export function registerStatus(command: Command, ctx: CliContext): void {
+  command
     .option('--json', 'print one JSON object')
     .option('--watch [interval]', 'refresh until interrupted (default every 2s)')
     .option(

@@ -4,9 +4,8 @@ import { applyStreams, listStreams } from '../../internal.js';
 import { connect } from '../connect.js';
 import type { CliContext } from '../context.js';
 
-export function registerStreams(program: Command, ctx: CliContext): void {
-  const streams = program.command('streams').description('the streams of the config');
-  streams
+export function registerStreams(command: Command, ctx: CliContext): void {
+  command
     .command('apply')
     .description('create missing streams and update managed ones to match the config')
     .action(async () => {
@@ -19,7 +18,7 @@ export function registerStreams(program: Command, ctx: CliContext): void {
         await conn.nc.close();
       }
     });
-  streams
+  command
     .command('ls')
     .description('list the configured streams with their state')
     .option('--json', 'print JSON')

@@ -11,10 +11,8 @@ import {
 } from '../../internal.js';
 import type { CliContext } from '../context.js';
 
-export function registerTopology(program: Command, ctx: CliContext): void {
-  program
-    .command('topology')
-    .description('print the topology read model: counts, and the active resources, networks and connections')
+export function registerTopology(command: Command, ctx: CliContext): void {
+  command
     .addOption(
       new Option('--format <format>', 'table, json, or a graph: mermaid or dot (Graphviz)')
         .choices(topologyFormats)

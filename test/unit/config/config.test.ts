@@ -1,9 +1,6 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadConfig, resolveConfig } from '../../../src/config/config.js';
-import { ConfigError, ProsaError } from '../../../src/errors.js';
+import { resolveConfig } from '../../../src/config/config.js';
+import { ConfigError } from '../../../src/errors.js';
 import { ledger } from '../../support/fixtures/ledger.js';
 
 const resolve = (input: unknown, env: Record<string, string> = {}) =>
@@ -192,27 +189,6 @@ describe('configuration', () => {
       expect(e.message).toContain(
         'workers.ledger.maxAckPending: must exceed batch.maxMessages (2000), got 1000',
       );
-    });
-  });
-
-  describe('when runtime.config.ts is loaded', () => {
-    it('loads TypeScript through tsx', async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'prosa-config-'));
-      writeFileSync(
-        join(dir, 'runtime.config.ts'),
-        'const port: number = 4333;\nexport default { nats: { url: "nats://127.0.0.1:" + port } };\n',
-      );
-      const c = await loadConfig('runtime.config.ts', { cwd: dir, env: {} });
-      expect(c.nats.url).toBe('nats://127.0.0.1:4333');
-    });
-    it('fails with a minimal working config when the file has no default export', async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'prosa-config-'));
-      writeFileSync(join(dir, 'runtime.config.ts'), 'export const x = 1;\n');
-      const err = await loadConfig('runtime.config.ts', { cwd: dir, env: {} }).catch((e) => e);
-      expect(err).toBeInstanceOf(ProsaError);
-      expect(err.code).toBe('PROSA_CONFIG_MISSING');
-      expect(err.message).toContain('has no default export. A minimal working config:');
-      expect(err.message).toContain('defineConfig');
     });
   });
 });
