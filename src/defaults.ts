@@ -57,10 +57,10 @@ export const defaults = Object.freeze({
   rebuild: Object.freeze({
     /** Messages per transaction of a rebuild: each writes an entity it changed once. */
     maxMessages: 100_000,
-    /** Message bytes per transaction of a rebuild (128 MiB). */
-    maxBytes: 128 * 2 ** 20,
+    /** Message bytes per transaction of a rebuild (32 MiB): the messages of a transaction are held until it commits. */
+    maxBytes: 32 * 2 ** 20,
     /** Live actors while replaying (nothing else needs the memory then). */
-    maxActors: 100_000,
+    maxActors: 20_000,
   }),
   nats: Object.freeze({
     /** Connection name shown by the server. */
