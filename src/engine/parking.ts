@@ -93,6 +93,16 @@ export class ParkingLot {
     }
   }
 
+  /** Whether an entity's events wait behind a dead letter (its slot: kind NUL id). */
+  isParked(slot: string): boolean {
+    return this.parked.has(slot);
+  }
+
+  /** Whether any entity waits. */
+  get anyParked(): boolean {
+    return this.parked.size > 0;
+  }
+
   /** How many events wait. */
   get waitingCount(): number {
     let n = 0;

@@ -448,7 +448,7 @@ class SagaEngineImpl implements SagaEngine {
   }
 
   fireDueTimers(): number {
-    const due = this.timers.due(this.name, this.now());
+    const due = this.lot.anyParked ? this.dueUnparked() : this.timers.due(this.name, this.now());
     if (due.length === 0) return 0;
     // Timers whose delivery failed, with why: each attempt cancels them instead of firing them.
     const failedTimers = new Map<string, string>();
@@ -519,7 +519,25 @@ class SagaEngineImpl implements SagaEngine {
   }
 
   nextTimeoutAt(): number | undefined {
-    return this.timers.nextDue(this.name);
+    if (!this.lot.anyParked) return this.timers.nextDue(this.name);
+    // A waiting instance's timers wait with its events: they fire once it is released.
+    for (const t of this.timers.pendingByDue(this.name)) if (!this.parkedInstance(t.instance)) return t.dueAt;
+    return undefined;
+  }
+
+  private parkedInstance(instance: string): boolean {
+    return this.lot.isParked(`${KIND}\u0000${instance}`);
+  }
+
+  /** The due timers of instances whose events do not wait, in due order (a bounded page). */
+  private dueUnparked() {
+    const now = this.now();
+    const due: { timerId: string; instance: string; name: string; correlationId: string }[] = [];
+    for (const t of this.timers.pendingByDue(this.name)) {
+      if (t.dueAt > now || due.length >= 500) break;
+      if (!this.parkedInstance(t.instance)) due.push(t);
+    }
+    return due;
   }
 
   activeInstances(): number {

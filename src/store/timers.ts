@@ -63,6 +63,8 @@ export interface TimerStore {
   due(saga: string, now: number): DueTimer[];
   /** Epoch ms of the next pending timer. */
   nextDue(saga: string): number | undefined;
+  /** Pending timers in due order, read as they are asked for (break out of the loop to stop reading). */
+  pendingByDue(saga: string): IterableIterator<DueTimer & { dueAt: number }>;
 }
 
 /** Statements prepared once, for the saga engine's batch transaction. */
@@ -81,7 +83,11 @@ export function createTimerStore(db: SqliteDatabase): TimerStore {
     "SELECT timer_id AS timerId, instance, name, correlation_id AS correlationId FROM prosa_timers WHERE saga = ? AND status = 'pending' AND due_at <= ? ORDER BY due_at, timer_id LIMIT 500",
   );
   const nextDue = createNextTimeoutReader(db);
+  const pendingByDue = db.prepare(
+    "SELECT timer_id AS timerId, instance, name, correlation_id AS correlationId, due_at AS dueAt FROM prosa_timers WHERE saga = ? AND status = 'pending' ORDER BY due_at, timer_id",
+  );
   return {
+    pendingByDue: (saga) => pendingByDue.iterate(saga) as IterableIterator<DueTimer & { dueAt: number }>,
     pendingOf: (saga, instance) => pendingOf.all(saga, instance) as InstanceTimer[],
     start: (saga, t, at) => {
       start.run(t.timerId, saga, t.instance, t.name, t.dueAt, t.state, t.correlationId, at);
