@@ -46,6 +46,20 @@ step "the CLI answers without compiling anything"
 for i in 1 2 3; do /usr/bin/time -f "prosa --help: %e s" "$PROSA" --help >/dev/null; done
 for i in 1 2 3; do /usr/bin/time -f "prosa status (runtime.config.mjs): %e s" "$PROSA" status >/dev/null; done
 
+step "a TypeScript config in a CommonJS project (npm init's default) loads"
+CJS="$WORK/cjs-project"
+mkdir -p "$CJS/node_modules"
+ln -s "$APP/node_modules/prosa" "$CJS/node_modules/prosa"
+echo '{ "name": "cjs-project", "private": true, "type": "commonjs" }' >"$CJS/package.json"
+cat >"$CJS/runtime.config.ts" <<'TS'
+import { defineConfig } from 'prosa';
+import { topology } from 'prosa/cim';
+export default defineConfig({ projections: [topology] });
+TS
+(cd "$CJS" && env -u NATS_URL "$PROSA" status --json) | grep -q '"name": "topology"' \
+  || fail "runtime.config.ts in a CommonJS project"
+echo "runtime.config.ts loads in a CommonJS project"
+
 step "a projection in runtime.config.mjs, end to end on a nats-server"
 PORT=$(node -e "const s = require('node:net').createServer().listen(0, '127.0.0.1', () => { console.log(s.address().port); s.close(); })")
 nats-server -js -a 127.0.0.1 -p "$PORT" -sd "$WORK/nats" >"$WORK/nats.log" 2>&1 &

@@ -3,9 +3,9 @@
  * (`runtime.config.js`, `.mjs`), the first found in that order, or the file given. A JavaScript
  * config is a plain import; tsx is registered only when a TypeScript one has to be loaded.
  */
-import { existsSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ProsaError } from '../errors.js';
 import { isPlainObject, type ResolveConfigOptions, type ResolvedConfig, resolveConfig } from './config.js';
 
@@ -73,22 +73,47 @@ const relativeName = (path: string, cwd: string) =>
  * loads (vitest, the repository's bin), is a plain import; otherwise tsx's loader is registered once.
  */
 async function importConfigModule(url: string): Promise<unknown> {
+  // A TypeScript config in a CommonJS package goes to tsx's scoped import at once (see below).
+  if (url.endsWith('.ts') && !inModulePackage(fileURLToPath(url))) {
+    const { tsImport } = await import('tsx/esm/api');
+    return tsImport(url, import.meta.url);
+  }
   try {
     return await import(url);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code ?? '';
-    if (code === 'ERR_UNKNOWN_FILE_EXTENSION') {
+    if (codeOf(e) === 'ERR_UNKNOWN_FILE_EXTENSION') {
       const { register } = await import('tsx/esm/api');
       register();
-      // Node keeps the failed import of `url`: a query makes it a new module.
-      return import(`${url}?typescript`);
-    }
-    // A config outside an ESM package loads as CommonJS, which cannot require prosa's ESM graph:
-    // tsx's scoped import can (the effect sink in src/define/saga.ts tolerates its module copies).
-    if (code.startsWith('ERR_REQUIRE')) {
-      const { tsImport } = await import('tsx/esm/api');
-      return tsImport(url, import.meta.url);
-    }
-    throw e;
+      try {
+        // Node keeps the failed import of `url`: a query makes it a new module.
+        return await import(`${url}?typescript`);
+      } catch (again) {
+        if (!loadsAsCommonJs(again)) throw again;
+      }
+    } else if (!loadsAsCommonJs(e)) throw e;
+    // A config outside a "type": "module" package loads as CommonJS, which cannot require prosa's
+    // ESM graph (Node 20 even fails an internal assertion): tsx's scoped import can (the effect
+    // sink in src/define/saga.ts tolerates its module copies).
+    const { tsImport } = await import('tsx/esm/api');
+    return tsImport(url, import.meta.url);
   }
 }
+
+/** Whether the nearest package.json above `file` says "type": "module". */
+function inModulePackage(file: string): boolean {
+  for (let dir = dirname(file); ; dir = dirname(dir)) {
+    const manifest = join(dir, 'package.json');
+    if (existsSync(manifest)) {
+      try {
+        return (JSON.parse(readFileSync(manifest, 'utf8')) as { type?: unknown }).type === 'module';
+      } catch {
+        return false;
+      }
+    }
+    if (dirname(dir) === dir) return false;
+  }
+}
+
+const codeOf = (e: unknown): string => (e as NodeJS.ErrnoException).code ?? '';
+const loadsAsCommonJs = (e: unknown): boolean =>
+  codeOf(e).startsWith('ERR_REQUIRE') || codeOf(e) === 'ERR_INTERNAL_ASSERTION';
