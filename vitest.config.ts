@@ -1,6 +1,6 @@
 import { defineConfig } from 'vitest/config';
 
-// Inside the repository `prosa` (machines/, projections/, sagas/, examples/ import it) resolves to
+// Inside the repository `prosa` (machines/, projections/, sagas/, templates/ import it) resolves to
 // the TypeScript sources through the `prosa-source` export condition; users get dist/.
 const conditions = ['prosa-source', 'module', 'node', 'development|production'];
 
@@ -8,7 +8,7 @@ const conditions = ['prosa-source', 'module', 'node', 'development|production'];
 export default defineConfig({
   ssr: { resolve: { conditions } },
   test: {
-    include: ['test/**/*.test.ts', 'examples/**/*.test.ts', 'templates/**/*.test.ts'],
+    include: ['test/**/*.test.ts', 'templates/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',

@@ -39,6 +39,7 @@ describe('prosa init', () => {
       'projections/people.ts',
       'runtime.config.ts',
       'test/people.test.ts',
+      'test/peopleProof.ts',
       'tsconfig.json',
     ]) {
       expect(r.out).toContain(`  ${file}\n`);
@@ -61,7 +62,10 @@ describe('prosa init', () => {
       "import people from './projections/people.js';",
     );
     expect(readFileSync(join(dir, 'test/people.test.ts'), 'utf8')).toContain(
-      "import { arbitraries, checkProjection, type StreamMessage } from 'prosa/testkit';",
+      "import { checkProjection } from 'prosa/testkit';",
+    );
+    expect(readFileSync(join(dir, 'test/peopleProof.ts'), 'utf8')).toContain(
+      "import { arbitraries, type StreamMessage } from 'prosa/testkit';",
     );
     const readme = readFileSync(join(dir, 'README.md'), 'utf8');
     expect(readme).toContain('npm install && npm start');
