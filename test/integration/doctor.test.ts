@@ -1,4 +1,3 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,10 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ProsaConfigInput, type ResolvedConfig, resolveConfig } from '../../src/config/config.js';
 import { connectNats } from '../../src/nats/connection.js';
 import { startEmbeddedServer } from '../../src/nats/embeddedServer.js';
-import { resolveNatsServerBinary } from '../../src/nats/natsServerBinary.js';
 import { applyStreams } from '../../src/nats/streams.js';
 import { type DoctorCheck, formatDoctor, runDoctor } from '../../src/ops/doctor.js';
-import { startNatsServer, type TestNatsServer } from '../support/natsServer.js';
+import { startNatsServer, startServerWithoutJetStream, type TestNatsServer } from '../support/natsServer.js';
 
 const root = mkdtempSync(join(tmpdir(), 'prosa-doctor-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -126,26 +124,12 @@ describe('prosa doctor', () => {
   });
 
   describe('when the server runs without JetStream', () => {
-    let child: ChildProcess;
     let url: string;
+    let stop: () => void;
     beforeAll(async () => {
-      // The harness always enables JetStream; this one must not have it.
-      child = spawn(resolveNatsServerBinary(), ['-a', '127.0.0.1', '-p', '-1'], {
-        stdio: ['ignore', 'ignore', 'pipe'],
-      });
-      let log = '';
-      url = await new Promise<string>((resolve, reject) => {
-        child.stderr?.on('data', (b: Buffer) => {
-          log += b.toString();
-          const port = /Listening for client connections on [^\s]*:(\d+)/.exec(log)?.[1];
-          if (port && log.includes('Server is ready')) resolve(`nats://127.0.0.1:${port}`);
-        });
-        child.once('exit', () => reject(new Error(log)));
-      });
+      ({ url, stop } = await startServerWithoutJetStream());
     });
-    afterAll(() => {
-      child.kill('SIGKILL');
-    });
+    afterAll(() => stop());
 
     it('fails the JetStream check with the fix, and skips the stream checks', async () => {
       const checks = await runDoctor(config({ nats: { url } }));

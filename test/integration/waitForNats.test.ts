@@ -1,4 +1,3 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
@@ -9,11 +8,10 @@ import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type ProsaConfigInput, resolveConfig } from '../../src/config/config.js';
 import { ProsaError } from '../../src/errors.js';
-import { resolveNatsServerBinary } from '../../src/nats/natsServerBinary.js';
 import { createRuntime, type Runtime } from '../../src/runtime/runtime.js';
 import { cliProject, runCli, spawnCli } from '../support/cliHarness.js';
 import { ledger } from '../support/fixtures/ledger.js';
-import { startNatsServer, type TestNatsServer } from '../support/natsServer.js';
+import { startNatsServer, startServerWithoutJetStream, type TestNatsServer } from '../support/natsServer.js';
 import { tempDir } from '../support/runtimeHarness.js';
 import { waitFor } from '../support/waitFor.js';
 
@@ -218,26 +216,12 @@ describe('what waiting cannot heal fails the start at once', () => {
   });
 
   describe('on a server without JetStream', () => {
-    let child: ChildProcess;
     let url: string;
+    let stop: () => void;
     beforeAll(async () => {
-      // The harness always enables JetStream; this one must not have it.
-      child = spawn(resolveNatsServerBinary(), ['-a', '127.0.0.1', '-p', '-1'], {
-        stdio: ['ignore', 'ignore', 'pipe'],
-      });
-      let log = '';
-      url = await new Promise<string>((resolve, reject) => {
-        child.stderr?.on('data', (b: Buffer) => {
-          log += b.toString();
-          const port = /Listening for client connections on [^\s]*:(\d+)/.exec(log)?.[1];
-          if (port && log.includes('Server is ready')) resolve(`nats://127.0.0.1:${port}`);
-        });
-        child.once('exit', () => reject(new Error(log)));
-      });
+      ({ url, stop } = await startServerWithoutJetStream());
     });
-    afterAll(() => {
-      child.kill('SIGKILL');
-    });
+    afterAll(() => stop());
 
     it('PROSA_JETSTREAM_DISABLED, saying how to turn it on', async () => {
       const { runtime } = ledgerRuntime(url);

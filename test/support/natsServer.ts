@@ -6,10 +6,12 @@
  *   afterAll(() => server.cleanup());
  */
 
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { JetStreamManager } from '@nats-io/jetstream';
+import { resolveNatsServerBinary } from '../../src/nats/natsServerBinary.js';
 import { type NatsServerProcess, spawnNatsServer } from '../../src/nats/natsServerProcess.js';
 
 export interface TestNatsServerOptions {
@@ -96,4 +98,21 @@ export async function waitForStream(
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`stream ${stream} did not appear within ${timeoutMs} ms`);
+}
+
+/** A nats-server without JetStream (the harness's always has it), for the checks that need one. */
+export async function startServerWithoutJetStream(): Promise<{ url: string; stop: () => void }> {
+  const child = spawn(resolveNatsServerBinary(), ['-a', '127.0.0.1', '-p', '-1'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let log = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stderr?.on('data', (b: Buffer) => {
+      log += b.toString();
+      const port = /Listening for client connections on [^\s]*:(\d+)/.exec(log)?.[1];
+      if (port && log.includes('Server is ready')) resolve(`nats://127.0.0.1:${port}`);
+    });
+    child.once('exit', () => reject(new Error(log)));
+  });
+  return { url, stop: () => child.kill('SIGKILL') };
 }
