@@ -454,7 +454,11 @@ class SagaEngineImpl implements SagaEngine {
     const failedTimers = new Map<string, string>();
     for (;;) {
       let failedOne = false;
+      // Timers an earlier delivery of this look cancelled or replaced (leaving their state, finishing,
+      // starting the same name again): they must not be delivered after all.
+      const ended = new Set<string>();
       for (const t of due) {
+        if (ended.has(t.timerId) || ended.has(`${t.instance}\u0000${t.name}`)) continue;
         this.timerOps.push({
           op: failedTimers.has(t.timerId) ? 'cancel' : 'fired',
           instance: t.instance,
@@ -467,11 +471,17 @@ class SagaEngineImpl implements SagaEngine {
         const view = this.timerViews.get(slot);
         if (view?.get(t.name)?.timerId === t.timerId) view.delete(t.name);
         const event = { type: 'prosa.timeout', name: t.name, timerId: t.timerId };
+        const from = this.timerOps.length;
         const failure = this.deliverTimer(t, event);
         if (failure !== undefined) {
           failedTimers.set(t.timerId, failure);
           failedOne = true;
           break;
+        }
+        for (let i = from; i < this.timerOps.length; i++) {
+          const op = this.timerOps[i] as TimerOp;
+          if (op.op === 'cancel') ended.add(op.timerId);
+          else if (op.op === 'start') ended.add(`${op.instance}\u0000${op.name}`);
         }
       }
       if (!failedOne) break;
