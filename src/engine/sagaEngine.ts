@@ -416,18 +416,23 @@ class SagaEngineImpl implements SagaEngine {
     } catch (e) {
       return inOrder ? this.lot.rejectBad(msg, e, this.slotsOf) : rejected(errorText(e) || 'decode failed');
     }
-    if (inOrder && ids.length > 0 && this.lot.holds(msg, () => instanceSlots(ids))) return WAITING;
+    // The closures that name the ids live in methods of their own (a context per event otherwise).
+    if (inOrder && ids.length > 0 && this.lot.anyParked && this.waits(msg, ids)) return WAITING;
     const cause = `${this.stream}:${msg.seq}`;
     for (const id of ids) {
       const failure = this.deliver(id, event, cause, trace);
-      if (failure !== undefined)
-        return failed(
-          msg.seq,
-          failure,
-          this.lot.slots(() => instanceSlots(ids)),
-        );
+      if (failure !== undefined) return failed(msg.seq, failure, this.parkable(ids));
     }
     return APPLIED;
+  }
+
+  private waits(msg: RawEvent, ids: readonly string[]): boolean {
+    return this.lot.holds(msg, () => instanceSlots(ids));
+  }
+
+  /** The instances a failing event parks (none when events do not wait). */
+  private parkable(ids: readonly string[]) {
+    return this.lot.slots(() => instanceSlots(ids));
   }
 
   private commitBatch(
