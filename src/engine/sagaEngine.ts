@@ -221,7 +221,7 @@ class SagaEngineImpl implements SagaEngine {
         }
         for (const op of this.timerOps) {
           if (op.op === 'start') {
-            timers.cancelByName(saga, op.instance, op.name, at);
+            timers.cancelByName(saga, op.instance, op.name, at, op.timerId);
             timers.start(saga, op, at);
           } else timers.end(op.timerId, op.op === 'fired' ? 'fired' : 'cancelled', at);
         }

@@ -55,8 +55,11 @@ export interface TimerStore {
   pendingOf(saga: string, instance: string): InstanceTimer[];
   /** Adds a pending timer (once per id); `at`: epoch ms. */
   start(saga: string, timer: NewTimer, at: number): void;
-  /** Cancels the instance's pending timer of that name, if any. */
-  cancelByName(saga: string, instance: string, name: string, at: number): void;
+  /**
+   * Cancels the instance's pending timer of that name, if any, unless it is `keep` (the same timer
+   * started again, by an event replayed after a saga reset: it stays pending, once).
+   */
+  cancelByName(saga: string, instance: string, name: string, at: number, keep?: string): void;
   /** Ends a pending timer: fired or cancelled. */
   end(timerId: string, status: 'fired' | 'cancelled', at: number): void;
   /** The timers due at `now`, in due order (a bounded page). */
@@ -75,7 +78,7 @@ export function createTimerStore(db: SqliteDatabase): TimerStore {
   const start = db.prepare(
     "INSERT OR IGNORE INTO prosa_timers (timer_id, saga, instance, name, due_at, state, correlation_id, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?)",
   );
-  const cancelByName = db.prepare(CANCEL_BY_NAME);
+  const cancelOthersByName = db.prepare(`${CANCEL_BY_NAME} AND timer_id <> ?`);
   const end = db.prepare(
     "UPDATE prosa_timers SET status = ?, ended_at = ? WHERE timer_id = ? AND status = 'pending'",
   );
@@ -92,8 +95,8 @@ export function createTimerStore(db: SqliteDatabase): TimerStore {
     start: (saga, t, at) => {
       start.run(t.timerId, saga, t.instance, t.name, t.dueAt, t.state, t.correlationId, at);
     },
-    cancelByName: (saga, instance, name, at) => {
-      cancelByName.run(at, saga, instance, name);
+    cancelByName: (saga, instance, name, at, keep = '') => {
+      cancelOthersByName.run(at, saga, instance, name, keep);
     },
     end: (timerId, status, at) => {
       end.run(status, at, timerId);
