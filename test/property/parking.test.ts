@@ -10,6 +10,7 @@ import type { SqliteDatabase } from '../../src/store/database.js';
 import { checkProjection } from '../../src/testkit/index.js';
 import { cleanReplay, type DeliveryStep, replay, retryDeadLetters } from '../../src/testkit/replay.js';
 import { type LedgerEvent, ledger, ledgerFixed, ledgerMessages } from '../support/fixtures/ledger.js';
+import { referenceLedger } from '../support/referenceLedger.js';
 
 const account = fc.constantFrom('a', 'b', 'c');
 /** Ledger events with bad ones of known accounts: Explode throws in the machine, a bad amount does not validate. */
@@ -37,35 +38,6 @@ const event: fc.Arbitrary<LedgerEvent | string> = fc.oneof(
   { weight: 1, arbitrary: fc.constant('not json') },
 );
 const stream = fc.array(event, { maxLength: 40, size: 'medium' }).map((events) => ledgerMessages(events));
-
-/** The plain fold of the events the clean pass applied (neither dead letters nor what waits behind them). */
-function referenceLedger(events: readonly LedgerEvent[]) {
-  const accounts = new Map<string, { id: string; balance: number; open: number; events: number }>();
-  const state = new Map<string, 'absent' | 'open' | 'closed'>();
-  for (const e of events) {
-    const touched = e.type === 'Transferred' ? [e.account, e.to] : [e.account];
-    for (const id of touched) {
-      const s = state.get(id) ?? 'absent';
-      const row = accounts.get(id) ?? { id, balance: 0, open: 0, events: 0 };
-      if (s !== 'open' && e.type === 'Opened') {
-        state.set(id, 'open');
-        accounts.set(id, { ...row, open: 1, events: row.events + 1 });
-      } else if (s === 'open' && e.type === 'Deposited')
-        accounts.set(id, { ...row, balance: row.balance + e.amount, events: row.events + 1 });
-      else if (s === 'open' && e.type === 'Transferred')
-        accounts.set(id, {
-          ...row,
-          balance: row.balance + (e.account === id ? -e.amount : e.amount),
-          events: row.events + 1,
-        });
-      else if (s === 'open' && e.type === 'Closed') {
-        state.set(id, 'closed');
-        accounts.set(id, { ...row, open: 0, events: row.events + 1 });
-      }
-    }
-  }
-  return [...accounts.values()];
-}
 
 const size = fc.integer({ min: 1, max: 6 });
 const step: fc.Arbitrary<DeliveryStep> = fc.oneof(
