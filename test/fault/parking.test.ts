@@ -7,33 +7,16 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeInfrastructureEvent, encodeInfrastructureEvent } from '../../src/cim/infrastructure.js';
+import { decodeInfrastructureEvent } from '../../src/cim/infrastructure.js';
 import { publishAll } from '../bench/support.js';
 import { cliProject, spawnCli } from '../support/cliHarness.js';
-import { registered } from '../support/infrastructureEvents.js';
+import { badCoresUpdated, hostnameUpdated, registered } from '../support/infrastructureEvents.js';
 import { startNatsServer, type TestNatsServer, waitForStream } from '../support/natsServer.js';
 import { readTopologyFile, referenceTopology } from '../support/referenceTopology.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const exited = (p: ChildProcess) =>
   new Promise<number | null>((r) => (p.exitCode !== null ? r(p.exitCode) : p.once('exit', (c) => r(c))));
-
-const update = (id: string, hostname: string) =>
-  encodeInfrastructureEvent('ResourceUpdated', {
-    resource_id: id,
-    updates: { hostname, capabilities: null, metadata: null },
-  });
-function badCores(id: string) {
-  const good = update(id, 'bad');
-  const body = JSON.parse(new TextDecoder().decode(good.data));
-  body.data.ResourceUpdated.updates.capabilities = {
-    cpu_cores: 'many',
-    memory_mb: null,
-    storage_gb: null,
-    metadata: {},
-  };
-  return { subject: good.subject, data: new TextEncoder().encode(JSON.stringify(body)) };
-}
 
 describe('events waiting behind a dead letter, under kill -9', () => {
   let server: TestNatsServer;
@@ -55,9 +38,9 @@ describe('events waiting behind a dead letter, under kill -9', () => {
     const events = [
       registered('k1'),
       registered('k2'),
-      badCores('k1'), // seq 3: the dead letter
-      ...Array.from({ length: WAITING }, (_, i) => update('k1', `k1-${i}`)),
-      update('k2', 'k2-last'),
+      badCoresUpdated('k1'), // seq 3: the dead letter
+      ...Array.from({ length: WAITING }, (_, i) => hostnameUpdated('k1', `k1-${i}`)),
+      hostnameUpdated('k2', 'k2-last'),
     ];
     const project = cliProject(
       server.url,
@@ -134,7 +117,7 @@ describe('events waiting behind a dead letter, under kill -9', () => {
     const good = events.filter((_, i) => i !== 2).map((e) => decodeInfrastructureEvent({ seq: 0, ...e }));
     expect(readTopologyFile(project.sqlitePath)).toEqual(referenceTopology(good));
     worker = spawnCli(project, ['run']);
-    await publishAll(jetstream(nc), [update('k1', 'after')], 1);
+    await publishAll(jetstream(nc), [hostnameUpdated('k1', 'after')], 1);
     const until = Date.now() + 30_000;
     while (k1Hostname() !== 'after' && Date.now() < until) await sleep(100);
     expect(k1Hostname()).toBe('after');

@@ -21,6 +21,23 @@ export const registered = (id: string) =>
   encodeInfrastructureEvent('ComputeResourceRegistered', { resource: makeComputeResource(id) });
 export const removed = (id: string, reason = 'retired') =>
   encodeInfrastructureEvent('ResourceRemoved', { resource_id: id, reason });
+export const hostnameUpdated = (id: string, hostname: string) =>
+  encodeInfrastructureEvent('ResourceUpdated', {
+    resource_id: id,
+    updates: { hostname, capabilities: null, metadata: null },
+  });
+/** A ResourceUpdated whose payload does not validate (cpu_cores "many"), but whose resource id does. */
+export function badCoresUpdated(id: string) {
+  const good = hostnameUpdated(id, 'x');
+  const body = JSON.parse(new TextDecoder().decode(good.data));
+  body.data.ResourceUpdated.updates.capabilities = {
+    cpu_cores: 'many',
+    memory_mb: null,
+    storage_gb: null,
+    metadata: {},
+  };
+  return { subject: good.subject, data: new TextEncoder().encode(JSON.stringify(body)) };
+}
 export const connected = (from: string, to: string) =>
   encodeInfrastructureEvent('ResourcesConnected', { connection: link(from, to) });
 export const severed = (from: string, to: string, reason = 'cable pulled') =>

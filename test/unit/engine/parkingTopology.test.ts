@@ -3,31 +3,21 @@
 // connection waits and parks its other entities; after a skip, everything applies in order.
 import { describe, expect, it } from 'vitest';
 import topology from '../../../projections/topology.js';
-import { decodeInfrastructureEvent, encodeInfrastructureEvent } from '../../../src/cim/infrastructure.js';
+import { decodeInfrastructureEvent } from '../../../src/cim/infrastructure.js';
 import type { RawEvent } from '../../../src/define/projection.js';
 import { createProjectionEngine } from '../../../src/engine/projectionEngine.js';
 import { InvalidEventError } from '../../../src/errors.js';
 import { openDatabase, type SqliteDatabase } from '../../../src/store/database.js';
 import { listWaitingSeqs } from '../../../src/store/waiting.js';
-import { connected, registered, severed, topologyDefined } from '../../support/infrastructureEvents.js';
+import {
+  badCoresUpdated,
+  connected,
+  hostnameUpdated,
+  registered,
+  severed,
+  topologyDefined,
+} from '../../support/infrastructureEvents.js';
 
-const hostnameUpdate = (id: string, hostname: string) =>
-  encodeInfrastructureEvent('ResourceUpdated', {
-    resource_id: id,
-    updates: { hostname, capabilities: null, metadata: null },
-  });
-/** A ResourceUpdated whose payload does not validate, but whose resource id does. */
-function badCoresUpdate(id: string) {
-  const good = hostnameUpdate(id, 'x');
-  const body = JSON.parse(new TextDecoder().decode(good.data));
-  body.data.ResourceUpdated.updates.capabilities = {
-    cpu_cores: 'many',
-    memory_mb: null,
-    storage_gb: null,
-    metadata: {},
-  };
-  return { subject: good.subject, data: new TextEncoder().encode(JSON.stringify(body)) };
-}
 const numbered = (events: { subject: string; data: Uint8Array }[], first = 1): RawEvent[] =>
   events.map((e, i) => ({ seq: first + i, subject: e.subject, data: e.data }));
 const hostnames = (db: SqliteDatabase) =>
@@ -35,7 +25,7 @@ const hostnames = (db: SqliteDatabase) =>
 
 describe('the topology around a bad ResourceUpdated', () => {
   it('the decoder names the resource of an update whose payload is bad, and keeps the message', () => {
-    const [msg] = numbered([badCoresUpdate('k1')]);
+    const [msg] = numbered([badCoresUpdated('k1')]);
     let error: unknown;
     try {
       decodeInfrastructureEvent(msg as RawEvent);
@@ -56,10 +46,10 @@ describe('the topology around a bad ResourceUpdated', () => {
       numbered([
         registered('k1'),
         registered('k2'),
-        badCoresUpdate('k1'),
-        hostnameUpdate('k1', 'first'),
-        hostnameUpdate('k2', 'two'),
-        hostnameUpdate('k1', 'second'),
+        badCoresUpdated('k1'),
+        hostnameUpdated('k1', 'first'),
+        hostnameUpdated('k2', 'two'),
+        hostnameUpdated('k1', 'second'),
       ]),
     );
     expect(result.deadLetters.map((d) => d.seq)).toEqual([3]);
