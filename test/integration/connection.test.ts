@@ -1,6 +1,5 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nkeys } from '@nats-io/transport-node';
@@ -14,7 +13,7 @@ import {
   requireServerVersion,
   serverVersion,
 } from '../../src/nats/connection.js';
-import { startNatsServer, type TestNatsServer } from '../support/natsServer.js';
+import { startNatsServer, startSilentServer, type TestNatsServer } from '../support/natsServer.js';
 import { waitFor } from '../support/waitFor.js';
 
 /** A pino logger whose lines land in `lines`. */
@@ -273,14 +272,13 @@ describe('connectNats', () => {
   });
 
   describe('when the port accepts but never answers', () => {
-    let silent: Server;
     let url: string;
+    let close: () => Promise<void>;
+    let connections: () => Promise<number>;
     beforeAll(async () => {
-      silent = createServer(() => {});
-      await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
-      url = `nats://127.0.0.1:${(silent.address() as { port: number }).port}`;
+      ({ url, close, connections } = await startSilentServer());
     });
-    afterAll(() => new Promise<void>((r) => silent.close(() => r())));
+    afterAll(() => close());
 
     it('fails within connectTimeout with PROSA_NATS_UNREACHABLE saying it timed out', async () => {
       const { error, ms } = await failure(() => connectNats({ url, connectTimeout: 1_000 }));
@@ -306,7 +304,7 @@ describe('connectNats', () => {
     it('leaves no socket open behind (which would keep the process alive)', async () => {
       await failure(() => connectNats({ url, connectTimeout: 500 }));
       await new Promise((r) => setTimeout(r, 100));
-      const open = await new Promise<number>((r) => silent.getConnections((_e, n) => r(n)));
+      const open = await connections();
       expect(open).toBe(0);
     });
   });

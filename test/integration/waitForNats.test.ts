@@ -1,5 +1,5 @@
 import { rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
@@ -11,7 +11,12 @@ import { ProsaError } from '../../src/errors.js';
 import { createRuntime, type Runtime } from '../../src/runtime/runtime.js';
 import { cliProject, runCli, spawnCli } from '../support/cliHarness.js';
 import { ledger } from '../support/fixtures/ledger.js';
-import { startNatsServer, startServerWithoutJetStream, type TestNatsServer } from '../support/natsServer.js';
+import {
+  startNatsServer,
+  startServerWithoutJetStream,
+  startSilentServer,
+  type TestNatsServer,
+} from '../support/natsServer.js';
 import { tempDir } from '../support/runtimeHarness.js';
 import { waitFor } from '../support/waitFor.js';
 
@@ -145,14 +150,12 @@ describe('a drain while the start waits for NATS', () => {
   });
 
   describe('when the port accepts but never answers', () => {
-    let silent: Server;
     let url: string;
+    let close: () => Promise<void>;
     beforeAll(async () => {
-      silent = createServer(() => {});
-      await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
-      url = `nats://127.0.0.1:${(silent.address() as { port: number }).port}`;
+      ({ url, close } = await startSilentServer());
     });
-    afterAll(() => new Promise<void>((r) => silent.close(() => r())));
+    afterAll(() => close());
 
     it('ends the attempt under way too, without waiting for its timeout', async () => {
       const { runtime } = ledgerRuntime(url, { connectTimeout: 3_000 });

@@ -8,6 +8,7 @@
 
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { JetStreamManager } from '@nats-io/jetstream';
@@ -115,4 +116,20 @@ export async function startServerWithoutJetStream(): Promise<{ url: string; stop
     child.once('exit', () => reject(new Error(log)));
   });
   return { url, stop: () => child.kill('SIGKILL') };
+}
+
+/** A TCP port that accepts connections and never answers: a NATS URL whose connect times out. */
+export async function startSilentServer(): Promise<{
+  url: string;
+  /** How many client sockets it holds open. */
+  connections: () => Promise<number>;
+  close: () => Promise<void>;
+}> {
+  const silent = createServer(() => {});
+  await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+  return {
+    url: `nats://127.0.0.1:${(silent.address() as { port: number }).port}`,
+    connections: () => new Promise<number>((r) => silent.getConnections((_e, n) => r(n))),
+    close: () => new Promise<void>((r) => silent.close(() => r())),
+  };
 }
