@@ -15,7 +15,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import decommission from '../../sagas/decommission.js';
 import provisioning from '../../sagas/provisioning.js';
 import { resolveConfig } from '../../src/config/config.js';
-import type { RawEvent } from '../../src/define/projection.js';
 import { silentLogger } from '../../src/logger.js';
 import { applyStreams } from '../../src/nats/streams.js';
 import { createRuntime, type Runtime } from '../../src/runtime/runtime.js';
@@ -23,7 +22,7 @@ import { replaySaga } from '../../src/testkit/sagaReplay.js';
 import { publishAll } from '../bench/support.js';
 import { readCommands } from '../support/commands.js';
 import { type LedgerEvent, ledger } from '../support/fixtures/ledger.js';
-import { connected, interfaceAdded, registered, removed, severed } from '../support/infrastructureEvents.js';
+import { sagaWorkload } from '../support/infrastructureEvents.js';
 import { startNatsServer, type TestNatsServer } from '../support/natsServer.js';
 import { waitFor } from '../support/waitFor.js';
 
@@ -74,18 +73,6 @@ function fillDisk(path: string): number {
     closeSync(fd);
   }
   return written;
-}
-
-/** Resources registered, wired, some given a network, most removed: commands from both sagas. */
-function sagaWorkload(resources: number): RawEvent[] {
-  const id = (i: number) => `host-${i % resources}`;
-  const events = [];
-  for (let i = 0; i < resources; i++) events.push(registered(id(i)));
-  for (let i = 0; i < resources; i++) events.push(connected(id(i), id(i + 1)), connected(id(i), id(i + 7)));
-  for (let i = 0; i < resources; i += 3) events.push(interfaceAdded(id(i), 'lan'));
-  for (let i = 0; i < resources; i += 5) events.push(severed(id(i), id(i + 1)));
-  for (let i = 0; i < resources; i++) if (i % 4 !== 0) events.push(removed(id(i)));
-  return events.map((e, i) => ({ subject: e.subject, data: e.data, seq: i + 1 }));
 }
 
 /** Deposits over `accounts` accounts, each opened first. */

@@ -5,12 +5,11 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import decommission from '../../sagas/decommission.js';
 import provisioning from '../../sagas/provisioning.js';
-import type { RawEvent } from '../../src/define/projection.js';
 import { replaySaga } from '../../src/testkit/sagaReplay.js';
 import { publishAll } from '../bench/support.js';
 import { cliProject, spawnCli } from '../support/cliHarness.js';
 import { readCommands } from '../support/commands.js';
-import { connected, interfaceAdded, registered, removed, severed } from '../support/infrastructureEvents.js';
+import { sagaWorkload } from '../support/infrastructureEvents.js';
 import { startNatsServer, type TestNatsServer, waitForStream } from '../support/natsServer.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -28,18 +27,6 @@ async function runningAs(sqlitePath: string, pid: number): Promise<void> {
     await sleep(100);
   }
   throw new Error(`worker ${pid} did not start`);
-}
-
-/** Resources registered, wired in a ring, some given a network, then most decommissioned. */
-function sagaWorkload(resources: number): RawEvent[] {
-  const id = (i: number) => `host-${i % resources}`;
-  const events = [];
-  for (let i = 0; i < resources; i++) events.push(registered(id(i)));
-  for (let i = 0; i < resources; i++) events.push(connected(id(i), id(i + 1)), connected(id(i), id(i + 7)));
-  for (let i = 0; i < resources; i += 3) events.push(interfaceAdded(id(i), 'lan'));
-  for (let i = 0; i < resources; i += 5) events.push(severed(id(i), id(i + 1)));
-  for (let i = 0; i < resources; i++) if (i % 4 !== 0) events.push(removed(id(i)));
-  return events.map((e, i) => ({ subject: e.subject, data: e.data, seq: i + 1 }));
 }
 
 describe('sagas under kill -9 during dispatch', () => {

@@ -3,6 +3,7 @@
  * `registered('r1')`, `connected('r1', 'r2')`, `removed('r1')`, ...
  * Connections use interface `eth0` at both ends unless told otherwise.
  */
+
 import {
   type Connection,
   connectionId,
@@ -12,6 +13,7 @@ import {
   makeInterface,
   makeNetwork,
 } from '../../src/cim/infrastructure.js';
+import type { RawEvent } from '../../src/define/projection.js';
 
 export const link = (from: string, to: string, fromIf = 'eth0', toIf = 'eth0'): Connection =>
   makeConnection(from, fromIf, to, toIf);
@@ -67,3 +69,15 @@ export const reportStuck = (resource: string, remaining: string[]) => ({
   aggregateId: resource,
   data: { resource_id: resource, remaining },
 });
+
+/** Resources registered, wired in a ring, some given a network, then most decommissioned: work for both sagas. */
+export function sagaWorkload(resources: number): RawEvent[] {
+  const id = (i: number) => `host-${i % resources}`;
+  const events = [];
+  for (let i = 0; i < resources; i++) events.push(registered(id(i)));
+  for (let i = 0; i < resources; i++) events.push(connected(id(i), id(i + 1)), connected(id(i), id(i + 7)));
+  for (let i = 0; i < resources; i += 3) events.push(interfaceAdded(id(i), 'lan'));
+  for (let i = 0; i < resources; i += 5) events.push(severed(id(i), id(i + 1)));
+  for (let i = 0; i < resources; i++) if (i % 4 !== 0) events.push(removed(id(i)));
+  return events.map((e, i) => ({ subject: e.subject, data: e.data, seq: i + 1 }));
+}
