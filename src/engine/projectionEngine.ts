@@ -200,25 +200,9 @@ class ProjectionEngineImpl implements ProjectionEngine {
       this.dirty.size > 0 ||
       this.pending.size > 0 ||
       this.lot.changed
-    ) {
-      try {
-        this.commit(
-          this.dirty.values(),
-          this.pending.values(),
-          attempt.dead,
-          attempt.raw,
-          attempt.checkpoint,
-        );
-      } catch (e) {
-        // A failed commit (disk full, busy past the timeout) leaves SQLite as it was: forget the
-        // in-memory changes too, and let the caller retry from the checkpoint.
-        this.discardBatch();
-        throw e;
-      }
-    }
-    this.dirty.clear();
-    this.pending.clear();
-    this.lot.settle();
+    )
+      this.commitWork(attempt.dead, attempt.raw, attempt.checkpoint);
+    this.settle();
     this.checkpoint = attempt.checkpoint;
     const result: BatchResult = {
       applied: attempt.applied,
@@ -323,23 +307,34 @@ class ProjectionEngineImpl implements ProjectionEngine {
       () => this.discardBatch(),
     );
     const outcome = attempt.outcome ?? { seq: 0, applied: true };
+    this.commitWork(attempt.dead, attempt.raw, this.checkpoint, () => within(outcome));
+    this.settle();
+    return attempt;
+  }
+
+  /**
+   * Commits what the batch changed. A failed commit (disk full, busy past the timeout) leaves SQLite
+   * as it was: the in-memory changes are forgotten too, and the caller retries from the checkpoint.
+   */
+  private commitWork(
+    dead: DeadLetter[],
+    raw: Map<number, RawEvent>,
+    checkpoint: number,
+    within?: () => void,
+  ) {
     try {
-      this.commit(
-        this.dirty.values(),
-        this.pending.values(),
-        attempt.dead,
-        attempt.raw,
-        this.checkpoint,
-        () => within(outcome),
-      );
+      this.commit(this.dirty.values(), this.pending.values(), dead, raw, checkpoint, within);
     } catch (e) {
       this.discardBatch();
       throw e;
     }
+  }
+
+  /** After a batch: nothing is held for the next one. */
+  private settle(): void {
     this.dirty.clear();
     this.pending.clear();
     this.lot.settle();
-    return attempt;
   }
 
   passivateAll(): void {
