@@ -75,8 +75,6 @@ export interface SagaEngineOptions {
   clock?: Clock;
   /** Timeout durations in ms by name, over the definition's defaults. */
   timeouts?: Readonly<Record<string, number>>;
-  /** How long finished instances' records are kept. @default 7 days */
-  finishedRetentionMs?: number;
   /** Whether an instance's later events wait behind its dead letter. @default 'ordered' */
   deadLetters?: 'ordered' | 'unordered';
 }
@@ -128,7 +126,6 @@ class SagaEngineImpl implements SagaEngine {
   private readonly now: () => number;
   private readonly policy: BatchPolicy;
   private readonly stream: string;
-  private readonly retentionMs: number;
   private readonly instances: SagaInstanceStore;
   private readonly timers: TimerStore;
   private readonly lot: ParkingLot;
@@ -165,7 +162,6 @@ class SagaEngineImpl implements SagaEngine {
     const onError = options.onError ?? defaults.worker.onError;
     this.policy = options.policy ?? { verdict: () => onError };
     this.stream = options.stream ?? definition.source.stream;
-    this.retentionMs = options.finishedRetentionMs ?? defaults.worker.finishedRetentionMs;
     this.consumes = subjectMatcher(definition.source.subjects);
     this.trace = definition.trace ?? cimTrace;
     for (const [name, text] of Object.entries(definition.timeouts)) {
@@ -242,7 +238,6 @@ class SagaEngineImpl implements SagaEngine {
       },
     );
     this.checkpoint = readCheckpoint(db, saga)?.seq ?? 0;
-    this.instances.pruneFinished(saga, this.now() - this.retentionMs);
   }
 
   get liveActors(): number {

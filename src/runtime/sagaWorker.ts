@@ -64,7 +64,6 @@ export function createSagaWorker(o: SagaWorkerOptions): Worker {
     stream: definition.source.stream,
     clock,
     timeouts: options.timeouts,
-    finishedRetentionMs: options.finishedRetention,
     deadLetters: options.deadLetters,
   });
   const commands = createOutboxReader(db);

@@ -34,8 +34,6 @@ export interface SagaInstanceStore {
   remove(saga: string, instance: string): void;
   /** Records that an instance finished (`at`: epoch ms), once per cause. */
   finish(saga: string, instance: string, at: number, state: string, cause: string): void;
-  /** Forgets finished records older than `before` (epoch ms). */
-  pruneFinished(saga: string, before: number): void;
   /** How many instances are live. */
   count(saga: string): number;
 }
@@ -52,7 +50,6 @@ export function createSagaInstanceStore(db: SqliteDatabase): SagaInstanceStore {
   const finish = db.prepare(
     'INSERT OR IGNORE INTO prosa_saga_finished (saga, instance, finished_at, state, cause) VALUES (?, ?, ?, ?, ?)',
   );
-  const prune = db.prepare('DELETE FROM prosa_saga_finished WHERE saga = ? AND finished_at < ?');
   const count = db.prepare(COUNT).pluck();
   return {
     load: (saga, instance) => load.get(saga, instance) as string | undefined,
@@ -64,9 +61,6 @@ export function createSagaInstanceStore(db: SqliteDatabase): SagaInstanceStore {
     },
     finish: (saga, instance, at, state, cause) => {
       finish.run(saga, instance, at, state, cause);
-    },
-    pruneFinished: (saga, before) => {
-      prune.run(saga, before);
     },
     count: (saga) => count.get(saga) as number,
   };
