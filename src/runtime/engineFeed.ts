@@ -240,6 +240,8 @@ export function createEngineFeed(o: EngineFeedOptions): EngineFeed {
       void (consumer?.done ?? Promise.resolve()).then(() => {
         if (closed || halted || consumer) return;
         start().catch((e) => {
+          // Stopped meanwhile: no retry to hold a drain open.
+          if (closed || halted) return;
           // A restart that cannot begin (NATS away) is tried again, never left as a rejection.
           log.error({ err: e, retryInMs: COMMIT_RETRY_LONGEST_MS }, 'consumer could not restart; retrying');
           reporter.set('restarting', `cannot restart the consumer: ${(e as Error).message}`);
