@@ -58,8 +58,11 @@ export interface StreamConsumerOptions {
    */
   onBatch: (messages: readonly RawEvent[], pending: number) => BatchDisposition;
   log: Logger;
-  /** Told about each (re)start and each failure, for status. */
-  onState?: (state: 'running' | 'restarting' | 'stopped', detail?: string) => void;
+  /**
+   * Told about each (re)start and each failure, for status; a (re)start tells what the server
+   * holds for the new durable (a count from before it would be stale).
+   */
+  onState?: (state: 'running' | 'restarting' | 'stopped', detail?: string, pending?: number) => void;
 }
 
 export interface StreamConsumer {
@@ -143,7 +146,8 @@ function internSubject(subject: string): string {
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Deletes the durable and creates it again at the checkpoint + 1 (SQLite is the truth for positions). */
-async function recreateDurable(options: StreamConsumerOptions): Promise<void> {
+/** Creates the durable at the checkpoint + 1; resolves to the number of messages it has to deliver. */
+async function recreateDurable(options: StreamConsumerOptions): Promise<number> {
   const { jsm, stream, durable, log } = options;
   const startSeq = await options.startSeq();
   try {
@@ -151,7 +155,7 @@ async function recreateDurable(options: StreamConsumerOptions): Promise<void> {
   } catch {
     // absent: nothing to delete
   }
-  await jsm.consumers.add(stream, {
+  const info = await jsm.consumers.add(stream, {
     durable_name: durable,
     ack_policy: AckPolicy.All,
     ...(startSeq <= 1
@@ -163,6 +167,7 @@ async function recreateDurable(options: StreamConsumerOptions): Promise<void> {
     ...(options.filterSubject ? { filter_subject: options.filterSubject } : {}),
   });
   log.debug({ stream, durable, startSeq }, 'durable consumer created at checkpoint + 1');
+  return info.num_pending;
 }
 
 export function createStreamConsumer(options: StreamConsumerOptions): StreamConsumer {
@@ -251,7 +256,7 @@ export function createStreamConsumer(options: StreamConsumerOptions): StreamCons
       buffer = [];
       bufferBytes = 0;
       try {
-        await recreateDurable(options);
+        const pending = await recreateDurable(options);
         const consumer = await js.consumers.get(stream, durable);
         const session = ++sessions;
         lastDelivery = 0;
@@ -261,7 +266,7 @@ export function createStreamConsumer(options: StreamConsumerOptions): StreamCons
           abort_on_missing_resource: true,
         });
         if (stopping) messages.stop();
-        options.onState?.('running');
+        options.onState?.('running', undefined, pending);
         firstStart?.resolve();
         firstStart = undefined;
         backoff = 250;

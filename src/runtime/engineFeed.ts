@@ -164,13 +164,13 @@ function streamConsumerFor(
     maxAckPending: options.maxAckPending,
     startSeq,
     log: o.log,
-    onState: (state, detail) => {
+    onState: (state, detail, pending) => {
       // A consumer that stopped at a bad event leaves the state that says why (stopped, or retrying).
       if (state === 'stopped' && (reporter.state === 'stopped' || retryDue())) return;
       // Consuming again after a failed commit is not running until a batch commits.
       const failing = commitFailing();
       if (state === 'running' && failing) reporter.set('restarting', failing);
-      else reporter.set(state, detail);
+      else reporter.set(state, detail, pending);
     },
     onBatch,
   });

@@ -15,7 +15,8 @@ export interface WorkerReporter {
   readonly rate: number;
   /** Messages the consumer said were still pending after the last batch. */
   readonly pending: number;
-  set(state: 'running' | 'restarting' | 'stopped' | 'paused', detail?: string): void;
+  /** `pending`, when known (a consumer's start), replaces the count of the last batch. */
+  set(state: 'running' | 'restarting' | 'stopped' | 'paused', detail?: string, pending?: number): void;
   batch(messages: number, ms: number, pending: number, checkpoint: number): void;
   start(): void;
   stop(): void;
@@ -88,7 +89,8 @@ export function createWorkerReporter(o: {
     get pending() {
       return pending;
     },
-    set(next, why) {
+    set(next, why, pendingNow) {
+      if (pendingNow !== undefined) pending = pendingNow;
       if (next === 'running' && state !== 'running') o.log.info({ checkpoint }, 'consuming');
       state = next === 'running' && pending > 0 ? 'catching up' : next;
       detail = why;
