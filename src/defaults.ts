@@ -46,7 +46,15 @@ export const defaults = Object.freeze({
     timerRetentionMs: 86_400_000,
     /** How long a finished saga instance's compact record is kept (7 days). */
     finishedRetentionMs: 7 * 86_400_000,
+    /**
+     * A saga lease's time to live. The active process renews it every third of this; a standby
+     * takes it over once it lapsed (by more than a tenth of it on the standby's clock), so a dead
+     * process's saga is picked up about this long after its last renewal.
+     */
+    leaseTtlMs: 10_000,
   }),
+  /** The NATS key-value bucket of saga leases (its stream is `KV_<bucket>`). */
+  leaseBucket: 'prosa_leases',
   /** How a running saga worker deletes what its retentions let go. */
   prune: Object.freeze({
     /** How often it looks, by the runtime's clock (and once at start). */

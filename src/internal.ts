@@ -38,12 +38,14 @@ export { createLogger, silentLogger } from './logger.js';
 export { connectNats } from './nats/connection.js';
 export { sendControl } from './nats/control.js';
 export { findEmbeddedUrl } from './nats/embeddedServer.js';
+export { openLeaseStore } from './nats/leaseStore.js';
 export { spawnNatsServer } from './nats/natsServerProcess.js';
 export { applyStreams, listStreams } from './nats/streams.js';
 export type { AdminContext, SagaInstanceView } from './ops/admin.js';
 export {
   cancelTimeout,
   deadLetters,
+  handoverSaga,
   pauseWorker,
   purgeDeadLettersOf,
   resetSaga,

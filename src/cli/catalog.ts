@@ -63,6 +63,13 @@ export const commandCatalog: readonly CommandEntry[] = [
     load: async () => (await import('./commands/resume.js')).registerResume,
   },
   {
+    name: 'handover',
+    term: 'handover <saga>',
+    description:
+      "the process holding a saga's lease gives it up at once, so a standby process takes over its dispatch and timers",
+    load: async () => (await import('./commands/handover.js')).registerHandover,
+  },
+  {
     name: 'reset',
     term: 'reset [options] <saga>',
     description:

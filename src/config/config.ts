@@ -122,6 +122,12 @@ const workerSchema = z
     timerRetention: duration('"1d"').default(defaults.worker.timerRetentionMs),
     /** How long a finished saga instance's compact record is kept. @default '7d' */
     finishedRetention: duration('"7d"').default(defaults.worker.finishedRetentionMs),
+    /**
+     * A saga lease's time to live when several processes run it: the active one renews it every
+     * third of this, and a standby takes over about this long after the active one stopped
+     * renewing. @default '10s'
+     */
+    leaseTtl: duration('"10s"').default(defaults.worker.leaseTtlMs),
   })
   .strict();
 

@@ -142,7 +142,12 @@ class SagaEngineImpl implements SagaEngine {
   /** Instances that ended (finished, or back to idle) in this batch: rows to delete, by slot. */
   private ended = new Map<string, string>();
   private finished: { id: string; state: string; cause: string }[] = [];
-  private commands: OutboxEntry[] = [];
+  private commands: (OutboxEntry & { position: number })[] = [];
+  /**
+   * The outbox position of what the send in progress emits: its event's stream sequence in order,
+   * else (a timer, a retried dead letter) one past the checkpoint, as every process computes it.
+   */
+  private position = 0;
   private timerOps: TimerOp[] = [];
   /** Pending timers of each live instance, loaded with it. */
   private timerViews = new Map<string, Map<string, TimerView>>();
@@ -183,7 +188,7 @@ class SagaEngineImpl implements SagaEngine {
       { saga, commands: definition.commands, durations: this.durations, now: this.now },
       {
         context: () => this.context(),
-        addCommand: (entry) => this.commands.push(entry),
+        addCommand: (entry) => this.commands.push({ ...entry, position: this.position }),
         addTimerOp: (op) => this.timerOps.push(op),
       },
     );
@@ -221,7 +226,7 @@ class SagaEngineImpl implements SagaEngine {
             timers.start(saga, op, at);
           } else timers.end(op.timerId, op.op === 'fired' ? 'fired' : 'cancelled', at);
         }
-        for (const c of this.commands) addCommand(c.id, saga, c.instance, c.subject, c.body, at);
+        for (const c of this.commands) addCommand(c.id, saga, c.instance, c.subject, c.body, at, c.position);
         for (const d of dead) {
           saveDeadLetter(
             saga,
@@ -414,6 +419,7 @@ class SagaEngineImpl implements SagaEngine {
     // The closures that name the ids live in methods of their own (a context per event otherwise).
     if (inOrder && ids.length > 0 && this.lot.anyParked && this.waits(msg, ids)) return WAITING;
     const cause = `${this.stream}:${msg.seq}`;
+    this.position = inOrder ? msg.seq : this.checkpoint + 1;
     for (const id of ids) {
       const failure = this.deliver(id, event, cause, trace);
       if (failure !== undefined) return failed(msg.seq, failure, this.parkable(ids));
@@ -452,6 +458,7 @@ class SagaEngineImpl implements SagaEngine {
     if (due.length === 0) return 0;
     // Timers whose delivery failed, with why: each attempt cancels them instead of firing them.
     const failedTimers = new Map<string, string>();
+    this.position = this.checkpoint + 1;
     for (;;) {
       let failedOne = false;
       // Timers an earlier delivery of this look cancelled or replaced (leaving their state, finishing,

@@ -9,7 +9,13 @@ import type { Logger } from '../logger.js';
 
 export const CONTROL_PREFIX = 'prosa.control';
 
-export type ControlCommand = 'pause' | 'resume' | 'retry' | 'skip' | 'ping';
+export type ControlCommand = 'pause' | 'resume' | 'retry' | 'skip' | 'ping' | 'handover';
+
+/**
+ * What a handler returns to stay silent: every process running a worker hears its commands, and
+ * one that a command is not for (a standby asked to hand a lease over) lets the one it is for answer.
+ */
+export const NOT_HERE: unique symbol = Symbol('not here');
 
 export interface ControlReply {
   ok: boolean;
@@ -47,7 +53,9 @@ export function serveControl(
         return;
       }
       handler(worker, command as ControlCommand, body).then(
-        (result) => msg.respond(JSON.stringify({ ok: true, result } satisfies ControlReply)),
+        (result) => {
+          if (result !== NOT_HERE) msg.respond(JSON.stringify({ ok: true, result } satisfies ControlReply));
+        },
         (e: unknown) =>
           msg.respond(
             JSON.stringify({
@@ -71,6 +79,8 @@ export async function sendControl(
   command: ControlCommand,
   body: Record<string, unknown> = {},
   timeoutMs = 15_000,
+  /** A timeout means no process it was for runs (processes that are not stay silent). */
+  silentOk = false,
 ): Promise<ControlReply | undefined> {
   try {
     const reply = await nc.request(`${CONTROL_PREFIX}.${worker}.${command}`, JSON.stringify(body), {
@@ -80,6 +90,8 @@ export async function sendControl(
   } catch (e) {
     const text = `${(e as Error).message} ${(e as { code?: string }).code ?? ''} ${(e as Error).name}`;
     if (/no responders|503|NoResponders/i.test(text)) return undefined;
+    // Every process that heard it stayed silent (NOT_HERE): none it was for runs.
+    if (silentOk && /timeout|TimeoutError/i.test(text)) return undefined;
     throw e;
   }
 }

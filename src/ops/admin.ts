@@ -116,6 +116,27 @@ export async function resumeWorker(c: AdminContext, name: string): Promise<Admin
   return { worker: definition.name, via: 'sqlite', detail: 'will run when it starts' };
 }
 
+/**
+ * Asks the process that holds a saga's lease to give it up at once (after the dispatch under way),
+ * so a standby takes over on its next look instead of after the time to live.
+ */
+export async function handoverSaga(c: AdminContext, name: string): Promise<AdminResult> {
+  const found = findWorker(c.config, name);
+  if (found.kind !== 'saga')
+    throw new ProsaError('PROSA_NOT_FOUND', `${name} is a projection: only a saga has a lease to hand over`);
+  const { nc } = needNats(c);
+  const saga = found.definition.name;
+  const reply = await sendControl(nc, saga, 'handover', {}, 5_000, true);
+  if (!reply)
+    throw new ProsaError(
+      'PROSA_NOT_FOUND',
+      `no running process holds the lease of ${saga}: start one with \`prosa run\` (a standby takes it within its lease time)`,
+    );
+  if (!reply.ok) throw new ProsaError('PROSA_NOT_FOUND', `${saga}: ${reply.error}`);
+  const from = reply.result as { host: string; pid: number };
+  return { worker: saga, via: 'running worker', detail: `lease released by ${from.host} pid ${from.pid}` };
+}
+
 /** Moves a saga's checkpoint back (or forward): it consumes again from `toSeq + 1`. Commands already emitted are not emitted again (their ids repeat). */
 export async function resetSaga(c: AdminContext, name: string, toSeq: number): Promise<AdminResult> {
   const found = findWorker(c.config, name);

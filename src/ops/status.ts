@@ -5,9 +5,11 @@
  * another terminal, and when it is down. It also says how big the database file is.
  */
 
+import { hostname } from 'node:os';
 import type { JetStreamManager } from '@nats-io/jetstream';
 import type { ResolvedConfig } from '../config/config.js';
 import { subjectCovers } from '../define/subjects.js';
+import type { LeaseStore } from '../nats/leaseStore.js';
 import { readCheckpoint } from '../store/checkpoints.js';
 import type { SqliteDatabase } from '../store/database.js';
 import { type DatabaseSize, readDatabaseSize } from '../store/databaseSize.js';
@@ -47,6 +49,18 @@ export interface WorkerStatus {
   activeInstances?: number;
   outboxPending?: number;
   nextTimeoutAt?: string | null;
+  /** Sagas only: who runs its side effects (see LeaseStatus). */
+  lease?: LeaseStatus;
+}
+
+/** Which process is a saga's active one (it dispatches and fires timers), and this one's role. */
+export interface LeaseStatus {
+  /** The process holding the lease, null when none holds it (released, lapsed, never taken, unknown). */
+  active: { host: string; pid: number } | null;
+  /** This process's role: the one whose SQLite file this is; null when its worker does not run. */
+  role: 'active' | 'standby' | null;
+  /** Takeovers by this process since it started (known only inside it). */
+  takeovers?: number;
 }
 
 export interface RuntimeStatus {
@@ -63,6 +77,7 @@ export interface LiveWorkerInfo {
   state: WorkerState;
   eventsPerSecond: number;
   detail?: string;
+  lease?: LeaseStatus;
 }
 
 const STALE_MS = 5_000;
@@ -88,6 +103,27 @@ export async function lastSeqOnSubjects(
   return last;
 }
 
+/** A saga's lease as another terminal sees it: the holder, and whether it is the process of this SQLite file. */
+async function readLease(
+  leases: LeaseStore | undefined,
+  saga: string,
+  runningPid: number | undefined,
+): Promise<LeaseStatus | undefined> {
+  if (!leases) return undefined;
+  try {
+    const entry = await leases.read(saga);
+    const v = entry?.value;
+    const held = v && !v.released && v.expiresAt > Date.now() ? v.holder : undefined;
+    const here = held !== undefined && held.host === hostname() && held.pid === runningPid;
+    return {
+      active: held ? { host: held.host, pid: held.pid } : null,
+      role: runningPid === undefined ? null : here ? 'active' : 'standby',
+    };
+  } catch {
+    return undefined;
+  }
+}
+
 export async function collectStatus(o: {
   config: ResolvedConfig;
   db: SqliteDatabase | undefined;
@@ -95,6 +131,8 @@ export async function collectStatus(o: {
   live?: ReadonlyMap<string, LiveWorkerInfo>;
   /** @default systemClock */
   clock?: Clock;
+  /** Where saga leases are read when no live worker says (another terminal). @default none */
+  leases?: LeaseStore;
 }): Promise<RuntimeStatus> {
   const clock = o.clock ?? systemClock;
   const { db } = o;
@@ -146,6 +184,9 @@ export async function collectStatus(o: {
       status.outboxPending = q?.outbox(def.name) ?? 0;
       const next = q?.nextTimeout(def.name);
       status.nextTimeoutAt = next ? new Date(next).toISOString() : null;
+      const lease =
+        live?.lease ?? (await readLease(o.leases, def.name, fresh ? (row?.pid ?? undefined) : undefined));
+      if (lease) status.lease = lease;
     }
     const detail = live?.detail ?? (fresh ? row?.detail : undefined);
     if (detail) status.detail = detail;

@@ -3,7 +3,9 @@
  * runtime exposes, for the workers that run here. `prosa pause|resume|dlq retry|dlq skip` from any terminal
  * end up in these calls.
  */
-import { type ControlHandler, decodeMessages } from '../nats/control.js';
+import { hostname } from 'node:os';
+import { type ControlHandler, decodeMessages, NOT_HERE } from '../nats/control.js';
+import type { SagaWorker } from './sagaWorker.js';
 import type { Worker } from './worker.js';
 
 export interface ControlTarget {
@@ -11,6 +13,8 @@ export interface ControlTarget {
   workerNamed(name: string): Worker;
   /** A worker that runs here, if any (a projection being rebuilt before its start has none). */
   find(name: string): Worker | undefined;
+  /** A saga worker that runs here, if any. */
+  saga(name: string): SagaWorker | undefined;
 }
 
 export function createControlHandler(target: ControlTarget): ControlHandler {
@@ -36,6 +40,14 @@ export function createControlHandler(target: ControlTarget): ControlHandler {
         const w = target.workerNamed(name);
         await w.resume();
         return { checkpoint: w.checkpoint };
+      }
+      case 'handover': {
+        // Only the process holding the lease answers; the others stay silent.
+        const w = target.saga(name);
+        if (w?.lease?.role !== 'active') return NOT_HERE;
+        const revision = w.lease.revision;
+        if (!(await w.handover())) return NOT_HERE;
+        return { host: hostname(), pid: process.pid, revision };
       }
       default:
         throw new Error(`unknown command ${command}`);

@@ -6,11 +6,13 @@
  */
 import type { Subscription } from '@nats-io/transport-node';
 import { type ProsaConfigInput, type ResolvedConfig, resolveConfig } from '../config/config.js';
+import { defaults } from '../defaults.js';
 import type { ProjectionDefinition, ProsaEvent } from '../define/projection.js';
 import type { SagaDefinition } from '../define/saga.js';
 import { ProsaError } from '../errors.js';
 import { createLogger, type Logger } from '../logger.js';
 import { serveControl } from '../nats/control.js';
+import { type LeaseStore, openLeaseStore } from '../nats/leaseStore.js';
 import { applyStreams } from '../nats/streams.js';
 import { collectStatus, type LiveWorkerInfo, type RuntimeStatus } from '../ops/status.js';
 import { type Health, type HttpServer, startHttpServer } from '../serve/httpServer.js';
@@ -24,7 +26,7 @@ import { createControlHandler } from './controlHandler.js';
 import { type NatsLink, type OpenedNats, openNats } from './natsLink.js';
 import { createProjectionWorker } from './projectionWorker.js';
 import { type RebuildProgress, type RebuildResult, rebuildProjection } from './rebuild.js';
-import { createSagaWorker } from './sagaWorker.js';
+import { createSagaWorker, type SagaWorker } from './sagaWorker.js';
 import { createVersionRebuilds, type VersionRebuilds } from './versionRebuilds.js';
 import type { Worker } from './worker.js';
 
@@ -103,7 +105,9 @@ class RuntimeImpl implements Runtime {
   private readonly opened: OpenedNats = {};
   private db: SqliteDatabase | undefined;
   private control: Subscription | undefined;
+  private leases: LeaseStore | undefined;
   private readonly workers = new Map<string, Worker>();
+  private readonly sagas = new Map<string, SagaWorker>();
   private readonly versionRebuilds: VersionRebuilds;
   private starting: Promise<void> | undefined;
   private draining: Promise<void> | undefined;
@@ -189,8 +193,14 @@ class RuntimeImpl implements Runtime {
     return createProjectionWorker({ definition, ...this.workerContext(definition.name) });
   }
 
-  private sagaWorker(definition: SagaDefinition<ProsaEvent, string, string>): Worker {
-    return createSagaWorker({ definition, ...this.workerContext(definition.name) });
+  private sagaWorker(definition: SagaDefinition<ProsaEvent, string, string>): SagaWorker {
+    const w = createSagaWorker({
+      definition,
+      ...this.workerContext(definition.name),
+      ...(this.leases ? { leases: this.leases } : {}),
+    });
+    this.sagas.set(definition.name, w);
+    return w;
   }
 
   /** Every configured worker, or a version rebuild for a projection whose model is of another version. */
@@ -230,12 +240,17 @@ class RuntimeImpl implements Runtime {
       const link = await openNats(config, log, this.opened, this.stopWaiting.signal);
       if (!link) return; // drained while waiting for NATS
       await applyStreams(link.jsm, config.streams, log);
+      if (config.sagas.length > 0) this.leases = await openLeaseStore(link.js, defaults.leaseBucket);
       this.db = openDatabase(config.sqlitePath);
       this.createWorkers(this.db);
       this.control = serveControl(
         link.nc,
         () => [...this.workers.keys(), ...this.versionRebuilds.progress.keys()],
-        createControlHandler({ workerNamed: (n) => this.workerNamed(n), find: (n) => this.workers.get(n) }),
+        createControlHandler({
+          workerNamed: (n) => this.workerNamed(n),
+          find: (n) => this.workers.get(n),
+          saga: (n) => this.sagas.get(n),
+        }),
         log,
       );
       await Promise.all([...this.workers.values()].map((w) => w.start()));
@@ -317,6 +332,15 @@ class RuntimeImpl implements Runtime {
         eventsPerSecond: w.eventsPerSecond,
       };
       if (w.detail) info.detail = w.detail;
+      const lease = this.sagas.get(w.name)?.lease;
+      if (lease) {
+        const h = lease.holder;
+        info.lease = {
+          active: h ? { host: h.host, pid: h.pid } : null,
+          role: lease.role,
+          takeovers: lease.takeovers,
+        };
+      }
       live.set(w.name, info);
     }
     for (const [name, p] of this.versionRebuilds.progress) {

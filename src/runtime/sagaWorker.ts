@@ -3,14 +3,21 @@
  * publishes its outbox to the COMMANDS stream after each commit (`Nats-Msg-Id = command_id`, marked
  * done on the ack), the scheduler that fires its due timers, and the pruner that deletes published
  * commands, ended timers and finished records past their retentions.
+ *
+ * With a lease (./sagaLease.ts) the dispatcher and the timers run only while this process holds it;
+ * a standby applies events alone and marks its rows up to where the active published as published.
+ * A new active first catches up to the former's position (the lease's floor) before it dispatches
+ * or fires anything, and each command it publishes carries the lease revision (`Prosa-Lease`).
  */
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
+import { headers } from '@nats-io/transport-node';
 import type { WorkerOptions } from '../config/config.js';
 import type { ProsaEvent } from '../define/projection.js';
 import type { SagaDefinition } from '../define/saga.js';
 import type { BatchPolicy } from '../engine/batchLoop.js';
 import { createSagaEngine } from '../engine/sagaEngine.js';
 import type { Logger } from '../logger.js';
+import type { LeaseStore } from '../nats/leaseStore.js';
 import { createOutboxDispatcher } from '../nats/publishAfterCommit.js';
 import type { Metrics } from '../serve/metrics.js';
 import type { SqliteDatabase } from '../store/database.js';
@@ -19,6 +26,7 @@ import { createFinishedPruner } from '../store/sagaInstances.js';
 import { createEndedTimerPruner } from '../store/timers.js';
 import { type Clock, systemClock } from '../time/clock.js';
 import { createPruner, type PruneTask } from './pruner.js';
+import { createSagaLease, type SagaLease } from './sagaLease.js';
 import { createTimerScheduler } from './timerScheduler.js';
 import { createWorker, type Worker } from './worker.js';
 
@@ -33,7 +41,19 @@ export interface SagaWorkerOptions {
   clock?: Clock;
   /** @default none */
   metrics?: Metrics;
+  /** Where the saga's lease is kept; without one this process is always active. @default none */
+  leases?: LeaseStore;
 }
+
+/** A saga worker, and its lease when it has one. */
+export interface SagaWorker extends Worker {
+  readonly lease: SagaLease | undefined;
+  /** Gives the lease up at once (after the dispatch under way); false when this process did not hold it. */
+  handover(): Promise<boolean>;
+}
+
+/** The header naming the lease revision under which a command was published. */
+export const LEASE_HEADER = 'Prosa-Lease';
 
 /** What a saga's retentions let go, each kind deleted by its own table's module. */
 function sagaPruneTasks(db: SqliteDatabase, saga: string, options: WorkerOptions): PruneTask[] {
@@ -49,7 +69,7 @@ function sagaPruneTasks(db: SqliteDatabase, saga: string, options: WorkerOptions
   ];
 }
 
-export function createSagaWorker(o: SagaWorkerOptions): Worker {
+export function createSagaWorker(o: SagaWorkerOptions): SagaWorker {
   const { definition, options, db, js } = o;
   const clock = o.clock ?? systemClock;
   const log = o.log.child({ saga: definition.name });
@@ -67,11 +87,28 @@ export function createSagaWorker(o: SagaWorkerOptions): Worker {
     deadLetters: options.deadLetters,
   });
   const commands = createOutboxReader(db);
+  const saga = definition.name;
+  let lease: SagaLease | undefined;
+  /** Whether this process may act now: it holds the lease and has applied what the former holder had. */
+  const acting = () => !lease || (lease.mayDispatch() && engine.checkpoint >= lease.floor);
   const outbox = createOutboxDispatcher<OutboxCommand>(
     {
-      pending: () => commands.pending(definition.name),
+      pending: () => {
+        if (!lease) return commands.pending(saga);
+        if (!acting()) return [];
+        commands.markPublishedThrough(saga, lease.floor, clock.now());
+        return commands.pending(saga);
+      },
       publish: async (r) => {
-        await js.publish(r.subject, r.body, { msgID: r.commandId });
+        if (!lease) {
+          await js.publish(r.subject, r.body, { msgID: r.commandId });
+          return;
+        }
+        // Fenced per row: a page is sent at once, and the lease may have been lost meanwhile.
+        if (!lease.mayDispatch()) throw new Error(`lease of saga ${saga} lost; not publishing`);
+        const h = headers();
+        h.set(LEASE_HEADER, String(lease.revision));
+        await js.publish(r.subject, r.body, { msgID: r.commandId, headers: h });
       },
       markDone: (rows) => {
         commands.markPublished(rows, clock.now());
@@ -83,8 +120,9 @@ export function createSagaWorker(o: SagaWorkerOptions): Worker {
   );
   const timers = createTimerScheduler({
     clock,
-    nextDue: () => engine.nextTimeoutAt(),
+    nextDue: () => (acting() ? engine.nextTimeoutAt() : undefined),
     fire: () => {
+      if (!acting()) return 0;
       const fired = engine.fireDueTimers();
       if (fired > 0) {
         log.info({ fired }, 'timeouts fired');
@@ -95,7 +133,25 @@ export function createSagaWorker(o: SagaWorkerOptions): Worker {
     onError: (e) => log.error({ err: e }, 'firing timeouts failed; retrying'),
   });
   const pruner = createPruner({ clock, log, tasks: sagaPruneTasks(db, definition.name, options) });
-  return createWorker({
+  if (o.leases) {
+    lease = createSagaLease({
+      saga,
+      store: o.leases,
+      ttlMs: options.leaseTtl,
+      log,
+      publishedThrough: () => commands.publishedThrough(saga, engine.checkpoint),
+      epoch: async () => (await o.jsm.streams.info(definition.source.stream)).created,
+      onActive: () => {
+        void outbox.kick();
+        timers.poke();
+      },
+      onStandby: () => timers.poke(),
+      observed: (through) => {
+        commands.markPublishedThrough(saga, through, clock.now());
+      },
+    });
+  }
+  const worker = createWorker({
     kind: 'saga',
     name: definition.name,
     source: definition.source,
@@ -116,6 +172,7 @@ export function createSagaWorker(o: SagaWorkerOptions): Worker {
         timers.poke();
       },
       started: () => {
+        lease?.start();
         void outbox.kick();
         timers.start();
         pruner.start();
@@ -125,7 +182,19 @@ export function createSagaWorker(o: SagaWorkerOptions): Worker {
         pruner.stop();
         await Promise.race([outbox.kick(), new Promise((r) => setTimeout(r, 2_000))]);
         outbox.close();
+        // Given up at once, so a standby need not wait for the time to live.
+        lease?.stop();
+        await lease?.release();
       },
+    },
+  });
+  return Object.assign(worker, {
+    lease,
+    async handover() {
+      if (!lease) return false;
+      return lease.release(() =>
+        Promise.race([outbox.kick(), new Promise<void>((r) => setTimeout(r, 2_000))]),
+      );
     },
   });
 }

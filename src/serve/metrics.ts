@@ -89,6 +89,38 @@ interface WorkerChildren {
   readonly commit: Histogram.Internal<Label>;
 }
 
+/** What a saga has under way, and its lease: whether this process is the active one, how often it took over. */
+function sagaGauges(gauge: (name: string, help: string) => Gauge<string>) {
+  const outbox = gauge(
+    'saga_outbox_pending_commands',
+    'Commands a saga recorded in its outbox and NATS has not acknowledged yet (outbox depth).',
+  );
+  const instances = gauge('saga_active_instances', 'Saga instances not finished yet.');
+  const nextTimeout = gauge(
+    'saga_next_timeout_seconds',
+    "Seconds until the saga's next pending timeout is due; negative when overdue, absent when none is pending.",
+  );
+  const active = gauge(
+    'saga_lease_active',
+    "1 when this process holds the saga's lease (it dispatches commands and fires timers), 0 when it is a standby.",
+  );
+  const takeovers = gauge(
+    'saga_lease_takeovers',
+    "Times this process took the saga's lease over from another process (released or lapsed) since it started.",
+  );
+  return {
+    gauges: [outbox, instances, nextTimeout, active, takeovers],
+    observe(labels: Record<Label, string>, w: WorkerStatus, now: number) {
+      outbox.set(labels, w.outboxPending ?? 0);
+      instances.set(labels, w.activeInstances ?? 0);
+      const due = w.nextTimeoutAt ? Date.parse(w.nextTimeoutAt) : Number.NaN;
+      if (Number.isFinite(due)) nextTimeout.set(labels, (due - now) / 1000);
+      if (w.lease?.role) active.set(labels, w.lease.role === 'active' ? 1 : 0);
+      if (w.lease?.takeovers !== undefined) takeovers.set(labels, w.lease.takeovers);
+    },
+  };
+}
+
 export function createMetrics(options: MetricsOptions = {}): Metrics {
   const registry = options.registry ?? new Registry();
   const prefix = options.prefix ?? 'prosa_';
@@ -150,16 +182,9 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     `1 for the worker's current state, 0 for the others (${WORKER_STATES.join(', ')}).`,
     ['state'],
   );
-  const outbox = gauge(
-    'saga_outbox_pending_commands',
-    'Commands a saga recorded in its outbox and NATS has not acknowledged yet (outbox depth).',
-  );
-  const instances = gauge('saga_active_instances', 'Saga instances not finished yet.');
-  const nextTimeout = gauge(
-    'saga_next_timeout_seconds',
-    "Seconds until the saga's next pending timeout is due; negative when overdue, absent when none is pending.",
-  );
+  const saga = sagaGauges(gauge);
   const gauges = [
+    ...saga.gauges,
     checkpoint,
     streamLastSeq,
     lag,
@@ -168,9 +193,6 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     liveActors,
     gapMessages,
     state,
-    outbox,
-    instances,
-    nextTimeout,
   ];
 
   if (options.defaultMetrics !== false && !registry.getSingleMetric(DEFAULT_METRICS_PROBE)) {
@@ -213,12 +235,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     for (const g of w.gaps) missed += g.to - g.from + 1;
     gapMessages.set(labels, missed);
     for (const s of WORKER_STATES) state.set({ ...labels, state: s }, s === w.state ? 1 : 0);
-    if (w.kind === 'saga') {
-      outbox.set(labels, w.outboxPending ?? 0);
-      instances.set(labels, w.activeInstances ?? 0);
-      const due = w.nextTimeoutAt ? Date.parse(w.nextTimeoutAt) : Number.NaN;
-      if (Number.isFinite(due)) nextTimeout.set(labels, (due - clock.now()) / 1000);
-    }
+    if (w.kind === 'saga') saga.observe(labels, w, clock.now());
   };
 
   return {

@@ -13,7 +13,7 @@ import { CHECKPOINTS_SCHEMA } from './checkpoints.js';
 import { DEAD_LETTERS_SCHEMA } from './deadLetters.js';
 import { GAPS_SCHEMA } from './gaps.js';
 import { MIGRATIONS_SCHEMA } from './migrations.js';
-import { OUTBOX_SCHEMA } from './outbox.js';
+import { OUTBOX_SCHEMA, upgradeOutbox } from './outbox.js';
 import { PAUSES_SCHEMA } from './pauses.js';
 import { REBUILDS_SCHEMA } from './rebuilds.js';
 import { SAGA_INSTANCES_SCHEMA } from './sagaInstances.js';
@@ -70,6 +70,7 @@ export function openDatabase(path: string, options: OpenDatabaseOptions = {}): S
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = OFF');
     for (const statements of SCHEMA) for (const sql of statements) db.exec(sql);
+    upgradeOutbox(db);
   }
   return db;
 }

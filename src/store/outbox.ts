@@ -1,6 +1,10 @@
 /**
  * The saga command outbox (`prosa_outbox`): commands are written in the batch transaction and
- * published after it, each under its own id, then marked published.
+ * published after it, each under its own id, then marked published. Each row has a position: the
+ * stream sequence of the event that caused it (or, for a timer's command, the saga's checkpoint
+ * when it fired, plus one). The same events give the same rows at the same positions in every
+ * process, so "everything up to position P was published" (a saga lease's `through`) means the
+ * same rows everywhere.
  */
 import type { SqliteDatabase } from './sqlite.js';
 
@@ -12,7 +16,8 @@ export const OUTBOX_SCHEMA: readonly string[] = [
      subject TEXT NOT NULL,
      body TEXT NOT NULL,
      created_at INTEGER NOT NULL,
-     published_at INTEGER
+     published_at INTEGER,
+     position INTEGER
    )`,
   `CREATE INDEX IF NOT EXISTS prosa_outbox_pending ON prosa_outbox (saga, published_at, created_at)`,
 ];
@@ -22,17 +27,34 @@ export interface OutboxCommand {
   commandId: string;
   subject: string;
   body: string;
+  /** Null on rows written before positions existed: those are never taken as published by another process. */
+  position: number | null;
+}
+
+/** Adds the position column to a database made before it existed (rows there keep NULL). */
+export function upgradeOutbox(db: SqliteDatabase): void {
+  const columns = db.prepare('PRAGMA table_info(prosa_outbox)').all() as { name: string }[];
+  if (!columns.some((c) => c.name === 'position'))
+    db.exec('ALTER TABLE prosa_outbox ADD COLUMN position INTEGER');
 }
 
 /** Adds a command (once per id) in the caller's transaction; `at`: epoch ms. Prepared once. */
 export function createOutboxWriter(
   db: SqliteDatabase,
-): (commandId: string, saga: string, instance: string, subject: string, body: string, at: number) => void {
+): (
+  commandId: string,
+  saga: string,
+  instance: string,
+  subject: string,
+  body: string,
+  at: number,
+  position: number,
+) => void {
   const insert = db.prepare(
-    'INSERT OR IGNORE INTO prosa_outbox (command_id, saga, instance, subject, body, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+    'INSERT OR IGNORE INTO prosa_outbox (command_id, saga, instance, subject, body, created_at, position) VALUES (?, ?, ?, ?, ?, ?, ?)',
   );
-  return (commandId, saga, instance, subject, body, at) => {
-    insert.run(commandId, saga, instance, subject, body, at);
+  return (commandId, saga, instance, subject, body, at, position) => {
+    insert.run(commandId, saga, instance, subject, body, at, position);
   };
 }
 
@@ -41,13 +63,29 @@ export interface OutboxReader {
   pending(saga: string, limit?: number): OutboxCommand[];
   /** Marks commands published (`at`: epoch ms), in one transaction. */
   markPublished(commands: readonly OutboxCommand[], at: number): void;
+  /**
+   * Marks every unpublished command of a saga at or below `position` published (another process
+   * published them); returns how many.
+   */
+  markPublishedThrough(saga: string, position: number, at: number): number;
+  /**
+   * The highest position through which every command of the saga is published: one below the
+   * lowest unpublished position, or `checkpoint` when none is unpublished.
+   */
+  publishedThrough(saga: string, checkpoint: number): number;
 }
 
 /** What the dispatcher (and the test kit, standing in for it) reads and marks; prepared once. */
 export function createOutboxReader(db: SqliteDatabase): OutboxReader {
   const pending = db.prepare(
-    'SELECT command_id AS commandId, subject, body FROM prosa_outbox WHERE saga = ? AND published_at IS NULL ORDER BY created_at, rowid LIMIT ?',
+    'SELECT command_id AS commandId, subject, body, position FROM prosa_outbox WHERE saga = ? AND published_at IS NULL ORDER BY created_at, rowid LIMIT ?',
   );
+  const markThrough = db.prepare(
+    'UPDATE prosa_outbox SET published_at = ? WHERE saga = ? AND published_at IS NULL AND position <= ?',
+  );
+  const lowestPending = db
+    .prepare('SELECT min(coalesce(position, 0)) FROM prosa_outbox WHERE saga = ? AND published_at IS NULL')
+    .pluck();
   const markOne = db.prepare('UPDATE prosa_outbox SET published_at = ? WHERE command_id = ?');
   const markAll = db.transaction((commands: readonly OutboxCommand[], at: number) => {
     for (const c of commands) markOne.run(at, c.commandId);
@@ -55,6 +93,11 @@ export function createOutboxReader(db: SqliteDatabase): OutboxReader {
   return {
     pending: (saga, limit = 500) => pending.all(saga, limit) as OutboxCommand[],
     markPublished: (commands, at) => markAll(commands, at),
+    markPublishedThrough: (saga, position, at) => markThrough.run(at, saga, position).changes,
+    publishedThrough: (saga, checkpoint) => {
+      const lowest = lowestPending.get(saga) as number | null;
+      return lowest === null ? checkpoint : Math.min(checkpoint, lowest - 1);
+    },
   };
 }
 

@@ -3,9 +3,11 @@ import type { Command } from 'commander';
 import {
   ConfigError,
   collectStatus,
+  defaults,
   formatDuration,
   isoNow,
   type Logger,
+  openLeaseStore,
   parseDuration,
   type ResolvedConfig,
   type RuntimeStatus,
@@ -41,7 +43,11 @@ export function registerStatus(command: Command, ctx: CliContext): void {
         const conn = await connect(c, log, false);
         const db = openIfExists(c);
         try {
-          return await collectStatus({ config: c, db, jsm: conn?.jsm });
+          const leases =
+            conn && c.sagas.length > 0
+              ? await openLeaseStore(conn.js, defaults.leaseBucket, true).catch(() => undefined)
+              : undefined;
+          return await collectStatus({ config: c, db, jsm: conn?.jsm, ...(leases ? { leases } : {}) });
         } finally {
           db?.close();
           await conn?.nc.close();

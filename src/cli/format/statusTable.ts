@@ -32,11 +32,24 @@ function databaseLine(d: DatabaseSize): string {
   return `DATABASE  ${d.path}  ${formatBytes(d.bytes)} + WAL ${formatBytes(d.walBytes)}${free}`;
 }
 
-/** What each saga has under way: live instances, commands not yet in COMMANDS, the next timeout. */
+/**
+ * What each saga has under way: live instances, commands not yet in COMMANDS, the next timeout, and
+ * which process runs its side effects (this one's role, and the active one).
+ */
 function sagaTable(sagas: readonly WorkerStatus[]): string {
+  // Without NATS no lease is known: the columns would say nothing.
+  const leased = sagas.some((w) => w.lease !== undefined);
   return table(
-    ['SAGA', 'INSTANCES', 'OUTBOX', 'NEXT TIMEOUT'],
-    sagas.map((w) => [w.name, cell(w.activeInstances), cell(w.outboxPending), cell(w.nextTimeoutAt)]),
+    ['SAGA', 'INSTANCES', 'OUTBOX', 'NEXT TIMEOUT', ...(leased ? ['ROLE', 'ACTIVE PROCESS'] : [])],
+    sagas.map((w) => [
+      w.name,
+      cell(w.activeInstances),
+      cell(w.outboxPending),
+      cell(w.nextTimeoutAt),
+      ...(leased
+        ? [cell(w.lease?.role), w.lease?.active ? `${w.lease.active.host} pid ${w.lease.active.pid}` : '-']
+        : []),
+    ]),
   );
 }
 

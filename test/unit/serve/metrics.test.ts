@@ -249,6 +249,8 @@ describe('metrics', () => {
         'prosa_saga_outbox_pending_commands',
         'prosa_saga_active_instances',
         'prosa_saga_next_timeout_seconds',
+        'prosa_saga_lease_active',
+        'prosa_saga_lease_takeovers',
       ]);
     });
 

@@ -23,9 +23,12 @@ const plan = (sql: string): string =>
 
 describe('pruning published commands', () => {
   const addCommand = (id: string, saga: string, at: number) =>
-    createOutboxWriter(db)(id, saga, 'i1', 'commands.x', '{}', at);
+    createOutboxWriter(db)(id, saga, 'i1', 'commands.x', '{}', at, 1);
   const publish = (id: string, at: number) =>
-    createOutboxReader(db).markPublished([{ commandId: id, subject: 'commands.x', body: '{}' }], at);
+    createOutboxReader(db).markPublished(
+      [{ commandId: id, subject: 'commands.x', body: '{}', position: 1 }],
+      at,
+    );
 
   it('deletes the saga rows published before the cut, and keeps unpublished, recent and other sagas rows', () => {
     addCommand('old', 's', NOW - 3 * HOUR);
