@@ -22,7 +22,13 @@ export function createControlHandler(target: ControlTarget): ControlHandler {
     switch (command) {
       case 'ping': {
         const w = target.find(name);
-        return { pid: process.pid, checkpoint: w?.checkpoint ?? null, state: w?.state ?? 'rebuilding' };
+        const lease = target.saga(name)?.lease;
+        return {
+          pid: process.pid,
+          checkpoint: w?.checkpoint ?? null,
+          state: w?.state ?? 'rebuilding',
+          ...(lease ? { role: lease.role, floor: lease.floor } : {}),
+        };
       }
       case 'pause': {
         const w = target.workerNamed(name);

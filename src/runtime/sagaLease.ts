@@ -66,7 +66,8 @@ export interface SagaLeaseOptions {
 export const thisProcess = (): LeaseHolder => ({ host: hostname(), pid: process.pid, id: randomUUID() });
 
 class SagaLeaseImpl implements SagaLease {
-  role: LeaseRole = 'standby';
+  /** What this process last knew; `role` says standby once a renewal is overdue (a process that was frozen). */
+  private held: LeaseRole = 'standby';
   holder: LeaseHolder | undefined;
   revision: number | undefined;
   floor = 0;
@@ -93,8 +94,12 @@ class SagaLeaseImpl implements SagaLease {
     this.lookEveryMs = Math.max(50, Math.min(1_000, Math.floor(o.ttlMs / 4)));
   }
 
+  get role(): LeaseRole {
+    return this.mayDispatch() ? 'active' : 'standby';
+  }
+
   mayDispatch(): boolean {
-    return this.role === 'active' && performance.now() - this.renewedAt < this.o.ttlMs - this.marginMs;
+    return this.held === 'active' && performance.now() - this.renewedAt < this.o.ttlMs - this.marginMs;
   }
 
   private value(released = false): LeaseValue {
@@ -120,13 +125,13 @@ class SagaLeaseImpl implements SagaLease {
         from.value.released ? 'lease handed over: active' : 'lease lapsed: taking over, active',
       );
     } else log.info({ saga, revision: rev, floor: this.floor }, 'lease taken: active');
-    this.role = 'active';
+    this.held = 'active';
     this.o.onActive(this.floor);
   }
 
   private becomeStandby(why: string): void {
-    if (this.role !== 'active') return;
-    this.role = 'standby';
+    if (this.held !== 'active') return;
+    this.held = 'standby';
     this.revision = undefined;
     this.holder = undefined;
     this.o.log.warn({ saga: this.o.saga }, `lease ${why}: standby`);
@@ -180,7 +185,7 @@ class SagaLeaseImpl implements SagaLease {
 
   private async tick(): Promise<void> {
     try {
-      if (this.role === 'active') await this.renew();
+      if (this.held === 'active') await this.renew();
       else await this.look();
       this.warned = false;
     } catch (e) {
@@ -188,7 +193,7 @@ class SagaLeaseImpl implements SagaLease {
       this.warned = true;
     }
     // A renewal that could not be made in time: the lease may pass to another process.
-    if (this.role === 'active' && !this.mayDispatch()) this.becomeStandby('not renewed in time');
+    if (this.held === 'active' && !this.mayDispatch()) this.becomeStandby('not renewed in time');
   }
 
   private run(): void {
@@ -200,7 +205,7 @@ class SagaLeaseImpl implements SagaLease {
           this.timer = undefined;
           this.run();
         },
-        this.role === 'active' ? this.renewEveryMs : this.lookEveryMs,
+        this.held === 'active' ? this.renewEveryMs : this.lookEveryMs,
       );
       this.timer.unref();
     });
@@ -215,10 +220,10 @@ class SagaLeaseImpl implements SagaLease {
   async release(quiesce?: () => Promise<void>): Promise<boolean> {
     await this.busy;
     const held = this.revision;
-    if (this.role !== 'active' || held === undefined) return false;
+    if (this.held !== 'active' || held === undefined) return false;
     // Set first: a look meanwhile must not take back what is being given up.
     this.holdOffUntil = Date.now() + this.o.ttlMs;
-    this.role = 'standby';
+    this.held = 'standby';
     this.revision = undefined;
     this.holder = undefined;
     this.o.onStandby();

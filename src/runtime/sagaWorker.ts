@@ -141,7 +141,12 @@ export function createSagaWorker(o: SagaWorkerOptions): SagaWorker {
       log,
       publishedThrough: () => commands.publishedThrough(saga, engine.checkpoint),
       epoch: async () => (await o.jsm.streams.info(definition.source.stream)).created,
-      onActive: () => {
+      onActive: (floor) => {
+        if (engine.checkpoint < floor)
+          log.warn(
+            { checkpoint: engine.checkpoint, floor },
+            'active, catching up to where the former active process published before dispatching',
+          );
         void outbox.kick();
         timers.poke();
       },

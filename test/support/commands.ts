@@ -5,6 +5,8 @@ import type { SagaCommand } from '../../src/engine/sagaEngine.js';
 export interface StoredCommand extends SagaCommand {
   subject: string;
   msgId: string | undefined;
+  /** The saga lease revision it was published under (`Prosa-Lease`), when it had one. */
+  lease: string | undefined;
 }
 
 /**
@@ -26,6 +28,7 @@ export async function readCommands(
         ...(m.json() as SagaCommand),
         subject: m.subject,
         msgId: m.header.get('Nats-Msg-Id') || undefined,
+        lease: m.header.get('Prosa-Lease') || undefined,
       });
   }
   return out;
