@@ -55,6 +55,8 @@ export const defaults = Object.freeze({
   }),
   /** The NATS key-value bucket of saga leases (its stream is `KV_<bucket>`). */
   leaseBucket: 'prosa_leases',
+  /** The NATS key-value bucket of fired saga timers, and how long an entry is kept (7 days). */
+  timerJournal: Object.freeze({ bucket: 'prosa_timer_firings', maxAgeMs: 7 * 86_400_000 }),
   /** How a running saga worker deletes what its retentions let go. */
   prune: Object.freeze({
     /** How often it looks, by the runtime's clock (and once at start). */

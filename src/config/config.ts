@@ -186,6 +186,15 @@ const definitionList = (kind: string) =>
 const configSchema = z
   .object({
     nats: natsSchema.prefault({}),
+    /**
+     * This process's name among several that share one NATS (PROSA_INSTANCE): each durable
+     * consumer is then named `<consumer>-<instance>`, so the processes do not share (and steal
+     * each other's messages from) one durable. @default none: one process, durables named as the workers
+     */
+    instance: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]+$/, 'must match [A-Za-z0-9_-]+')
+      .optional(),
     /** Embedded server data, the SQLite file and the recorded URL live here. @default '.prosa' */
     dataDir: z.string().min(1).default(defaults.dataDir),
     sqlite: z
@@ -230,6 +239,8 @@ const configSchema = z
 export interface ProsaConfigInput {
   nats?: z.input<typeof natsSchema>;
   dataDir?: string;
+  /** This process's name among several on one NATS (PROSA_INSTANCE); durables get it as a suffix. */
+  instance?: string;
   sqlite?: { path?: string };
   log?: { level?: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent' };
   /** Streams by name, merged over the defaults (INFRASTRUCTURE_EVENTS, DLQ, COMMANDS). */
@@ -303,6 +314,7 @@ function envOverrides(env: Env, issues: { path: string; message: string }[]): Re
   const out: Record<string, unknown> = { nats };
   if (env.PROSA_DATA_DIR) out.dataDir = env.PROSA_DATA_DIR;
   if (env.PROSA_DB) out.sqlite = { path: env.PROSA_DB };
+  if (env.PROSA_INSTANCE) out.instance = env.PROSA_INSTANCE;
   if (env.LOG_LEVEL) out.log = { level: env.LOG_LEVEL };
   if (env.PROSA_HTTP_PORT) {
     const port = envPort(env.PROSA_HTTP_PORT, issues);
@@ -406,7 +418,11 @@ export function resolveConfig(input: unknown, options: ResolveConfigOptions = {}
           message: `must exceed batch.maxMessages (${batch.maxMessages}), got ${r.data.maxAckPending}`,
         });
       }
-      workers[def.name] = Object.freeze({ ...r.data, consumer: r.data.consumer ?? def.name });
+      const consumer = r.data.consumer ?? def.name;
+      workers[def.name] = Object.freeze({
+        ...r.data,
+        consumer: c.instance ? `${consumer}-${c.instance}` : consumer,
+      });
     } else issues.push(...issuesOf(r.error, c.workers[def.name] ? ['workers', def.name] : ['defaults']));
     const stream = (def as { source?: { stream?: string } }).source?.stream;
     if (stream && !streams[stream] && !issues.some((i) => i.path.startsWith(`streams.${stream}`))) {

@@ -84,8 +84,14 @@ export interface SagaEngine {
   readonly checkpoint: number;
   readonly liveActors: number;
   applyBatch(messages: readonly RawEvent[]): BatchResult;
-  /** Fires every timer due at the clock's now, in due order, in one transaction. Returns how many fired. */
-  fireDueTimers(): number;
+  /**
+   * Fires every timer due at the clock's now, in due order, in one transaction. Returns how many
+   * fired. With `only`, fires just the due timers it names, each with its commands at the outbox
+   * position it gives (where the process that fired it first put them); the others stay pending.
+   */
+  fireDueTimers(only?: ReadonlyMap<string, number>): number;
+  /** The ids of the timers due at the clock's now (a bounded page, in due order). */
+  dueTimers(): string[];
   /** Feeds dead letters again after a fix, regardless of the checkpoint (see ProjectionEngine). */
   applyOutOfOrder(
     messages: readonly RawEvent[],
@@ -453,12 +459,19 @@ class SagaEngineImpl implements SagaEngine {
     this.checkpoint = checkpoint;
   }
 
-  fireDueTimers(): number {
-    const due = this.lot.anyParked ? this.dueUnparked() : this.timers.due(this.name, this.now());
+  dueTimers(): string[] {
+    return this.due().map((t) => t.timerId);
+  }
+
+  private due() {
+    return this.lot.anyParked ? this.dueUnparked() : this.timers.due(this.name, this.now());
+  }
+
+  fireDueTimers(only?: ReadonlyMap<string, number>): number {
+    const due = only ? this.due().filter((t) => only.has(t.timerId)) : this.due();
     if (due.length === 0) return 0;
     // Timers whose delivery failed, with why: each attempt cancels them instead of firing them.
     const failedTimers = new Map<string, string>();
-    this.position = this.checkpoint + 1;
     for (;;) {
       let failedOne = false;
       // Timers an earlier delivery of this look cancelled or replaced (leaving their state, finishing,
@@ -478,6 +491,7 @@ class SagaEngineImpl implements SagaEngine {
         const view = this.timerViews.get(slot);
         if (view?.get(t.name)?.timerId === t.timerId) view.delete(t.name);
         const event = { type: 'prosa.timeout', name: t.name, timerId: t.timerId };
+        this.position = only?.get(t.timerId) ?? this.checkpoint + 1;
         const from = this.timerOps.length;
         const failure = this.deliverTimer(t, event);
         if (failure !== undefined) {

@@ -14,6 +14,7 @@ import { createLogger, type Logger } from '../logger.js';
 import { serveControl } from '../nats/control.js';
 import { type LeaseStore, openLeaseStore } from '../nats/leaseStore.js';
 import { applyStreams } from '../nats/streams.js';
+import { openTimerJournal, type TimerJournal } from '../nats/timerJournal.js';
 import { collectStatus, type LiveWorkerInfo, type RuntimeStatus } from '../ops/status.js';
 import { type Health, type HttpServer, startHttpServer } from '../serve/httpServer.js';
 import { createMetrics, type Metrics } from '../serve/metrics.js';
@@ -106,6 +107,7 @@ class RuntimeImpl implements Runtime {
   private db: SqliteDatabase | undefined;
   private control: Subscription | undefined;
   private leases: LeaseStore | undefined;
+  private firings: TimerJournal | undefined;
   private readonly workers = new Map<string, Worker>();
   private readonly sagas = new Map<string, SagaWorker>();
   private readonly versionRebuilds: VersionRebuilds;
@@ -198,6 +200,7 @@ class RuntimeImpl implements Runtime {
       definition,
       ...this.workerContext(definition.name),
       ...(this.leases ? { leases: this.leases } : {}),
+      ...(this.firings ? { firings: this.firings } : {}),
     });
     this.sagas.set(definition.name, w);
     return w;
@@ -240,7 +243,11 @@ class RuntimeImpl implements Runtime {
       const link = await openNats(config, log, this.opened, this.stopWaiting.signal);
       if (!link) return; // drained while waiting for NATS
       await applyStreams(link.jsm, config.streams, log);
-      if (config.sagas.length > 0) this.leases = await openLeaseStore(link.js, defaults.leaseBucket);
+      if (config.sagas.length > 0) {
+        this.leases = await openLeaseStore(link.js, defaults.leaseBucket);
+        const { bucket, maxAgeMs } = defaults.timerJournal;
+        this.firings = await openTimerJournal(link.js, bucket, maxAgeMs);
+      }
       this.db = openDatabase(config.sqlitePath);
       this.createWorkers(this.db);
       this.control = serveControl(

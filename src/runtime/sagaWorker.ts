@@ -19,12 +19,14 @@ import { createSagaEngine } from '../engine/sagaEngine.js';
 import type { Logger } from '../logger.js';
 import type { LeaseStore } from '../nats/leaseStore.js';
 import { createOutboxDispatcher } from '../nats/publishAfterCommit.js';
+import type { TimerJournal } from '../nats/timerJournal.js';
 import type { Metrics } from '../serve/metrics.js';
 import type { SqliteDatabase } from '../store/database.js';
 import { createOutboxReader, createPublishedPruner, type OutboxCommand } from '../store/outbox.js';
 import { createFinishedPruner } from '../store/sagaInstances.js';
 import { createEndedTimerPruner } from '../store/timers.js';
 import { type Clock, systemClock } from '../time/clock.js';
+import { createJournaledTimers } from './journaledTimers.js';
 import { createPruner, type PruneTask } from './pruner.js';
 import { createSagaLease, type SagaLease } from './sagaLease.js';
 import { createTimerScheduler } from './timerScheduler.js';
@@ -43,6 +45,8 @@ export interface SagaWorkerOptions {
   metrics?: Metrics;
   /** Where the saga's lease is kept; without one this process is always active. @default none */
   leases?: LeaseStore;
+  /** Where fired timers are put on record, so standbys fire them too (./journaledTimers.ts). @default none */
+  firings?: TimerJournal;
 }
 
 /** A saga worker, and its lease when it has one. */
@@ -118,17 +122,31 @@ export function createSagaWorker(o: SagaWorkerOptions): SagaWorker {
     log,
     'commands',
   );
+  const fired = (count: number) => {
+    log.info({ fired: count }, 'timeouts fired');
+    void outbox.kick();
+  };
+  const journaled =
+    o.firings &&
+    createJournaledTimers({
+      saga,
+      engine,
+      journal: o.firings,
+      acting,
+      clock,
+      log,
+      fired,
+      lookAgain: () => timers.poke(),
+    });
   const timers = createTimerScheduler({
     clock,
-    nextDue: () => (acting() ? engine.nextTimeoutAt() : undefined),
+    nextDue: () => (journaled ? journaled.nextDue() : acting() ? engine.nextTimeoutAt() : undefined),
     fire: () => {
+      if (journaled) return journaled.fire();
       if (!acting()) return 0;
-      const fired = engine.fireDueTimers();
-      if (fired > 0) {
-        log.info({ fired }, 'timeouts fired');
-        void outbox.kick();
-      }
-      return fired;
+      const count = engine.fireDueTimers();
+      if (count > 0) fired(count);
+      return count;
     },
     onError: (e) => log.error({ err: e }, 'firing timeouts failed; retrying'),
   });
@@ -139,7 +157,8 @@ export function createSagaWorker(o: SagaWorkerOptions): SagaWorker {
       store: o.leases,
       ttlMs: options.leaseTtl,
       log,
-      publishedThrough: () => commands.publishedThrough(saga, engine.checkpoint),
+      publishedThrough: () =>
+        Math.min(commands.publishedThrough(saga, engine.checkpoint), (journaled?.inFlight ?? Infinity) - 1),
       epoch: async () => (await o.jsm.streams.info(definition.source.stream)).created,
       onActive: (floor) => {
         if (engine.checkpoint < floor)

@@ -37,6 +37,13 @@ interface Ping {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** A project of its own (its SQLite file) under an instance name of its own (its durables). */
+function project(url: string, body: string, instance: string): CliProject {
+  const p = cliProject(url, body, sagaFiles);
+  p.env.PROSA_INSTANCE = instance;
+  return p;
+}
+
 function start(project: CliProject): Proc {
   const proc: Proc = { project, child: spawnCli(project, ['run']), output: '' };
   proc.child.stdout?.on('data', (d) => {
@@ -164,7 +171,7 @@ describe('high availability: three processes, one active per saga', () => {
     const clean = cleanPass(events, true);
     expect(clean.byTimers.length).toBeGreaterThan(20);
     const body = configBody(`, workers: { provisioning: { timeouts: { deadline: '${deadlineMs}ms' } } }`);
-    for (let i = 0; i < 3; i++) procs.push(start(cliProject(server.url, body, sagaFiles)));
+    for (let i = 0; i < 3; i++) procs.push(start(project(server.url, body, `p${i}`)));
     const alive = () => procs.filter((p) => p.child.exitCode === null && p.child.signalCode === null).length;
     const jsm = await jetstreamManager(nc);
     await waitForStream(jsm, 'INFRASTRUCTURE_EVENTS', 30_000);
@@ -226,7 +233,10 @@ describe('high availability: three processes, one active per saga', () => {
       async () => (await commandCount()) >= clean.all.size,
       60_000,
       200,
-    );
+    ).catch((e) => {
+      for (const p of procs) console.log('OUTPUT', p.output.slice(-3000));
+      throw e;
+    });
     // Anything extra would come with the next dispatch or timer look: give it two lease renewals.
     await sleep(1_500);
     await roles.stop();
@@ -243,6 +253,9 @@ describe('high availability: three processes, one active per saga', () => {
 
     const codes = procs.map((p) => new Promise((r) => p.child.once('exit', (code) => r(code))));
     for (const p of procs) p.child.kill('SIGTERM');
+    await Promise.race([Promise.all(codes), sleep(30_000)]);
+    for (const p of procs)
+      if (p.child.exitCode === null) console.log(`not stopped after SIGTERM:\n${p.output.slice(-3000)}`);
     expect(await Promise.all(codes)).toEqual([0, 0, 0]);
   });
 
@@ -265,7 +278,7 @@ describe('high availability: three processes, one active per saga', () => {
     const body = configBody(
       `, streams: { COMMANDS: { subjects: ['commands.>'], retention: 'workqueue', duplicateWindow: '${windowMs}ms' } }`,
     );
-    const a = start(cliProject(server.url, body, sagaFiles));
+    const a = start(project(server.url, body, 'a'));
     procs.push(a);
     const jsm = await jetstreamManager(nc);
     await waitForStream(jsm, 'INFRASTRUCTURE_EVENTS', 30_000);
@@ -297,7 +310,7 @@ describe('high availability: three processes, one active per saga', () => {
       10_000,
     );
 
-    const b = start(cliProject(server.url, body, sagaFiles));
+    const b = start(project(server.url, body, 'b'));
     procs.push(b);
     for (const saga of SAGAS) await activeOf(saga);
     await waitForAsync(
