@@ -25,10 +25,10 @@ import { subjectMatcher } from '../define/subjects.js';
 import { createCheckpointMover, readCheckpoint } from '../store/checkpoints.js';
 import type { SqliteDatabase } from '../store/database.js';
 import { createDeadLetterWriter } from '../store/deadLetters.js';
-import { createOutboxWriter } from '../store/outbox.js';
+import { createOutboxReader, createOutboxWriter, eventPosition } from '../store/outbox.js';
 import { createSagaInstanceStore, type SagaInstanceStore } from '../store/sagaInstances.js';
 import { createTimerStore, type TimerStore } from '../store/timers.js';
-import { type Clock, systemClock } from '../time/clock.js';
+import { systemClock } from '../time/clock.js';
 import { parseDuration } from '../time/duration.js';
 import {
   type ActorHost,
@@ -62,52 +62,9 @@ import {
 } from './sagaEffects.js';
 
 export { PROSA_NAMESPACE, type SagaCommand } from './sagaEffects.js';
+export type { SagaEngine, SagaEngineOptions } from './sagaEngineApi.js';
 
-export interface SagaEngineOptions {
-  /** @default 10_000 */
-  maxActors?: number;
-  /** @default 'dead-letter' */
-  onError?: 'dead-letter' | 'stop';
-  /** Decides what a bad message does (overrides `onError`), and which the operator skipped. */
-  policy?: BatchPolicy;
-  stream?: string;
-  /** Where timer due times and command timestamps come from. @default systemClock */
-  clock?: Clock;
-  /** Timeout durations in ms by name, over the definition's defaults. */
-  timeouts?: Readonly<Record<string, number>>;
-  /** Whether an instance's later events wait behind its dead letter. @default 'ordered' */
-  deadLetters?: 'ordered' | 'unordered';
-}
-
-export interface SagaEngine {
-  readonly name: string;
-  readonly checkpoint: number;
-  readonly liveActors: number;
-  applyBatch(messages: readonly RawEvent[]): BatchResult;
-  /**
-   * Fires every timer due at the clock's now, in due order, in one transaction. Returns how many
-   * fired. With `only`, fires just the due timers it names, each with its commands at the outbox
-   * position it gives (where the process that fired it first put them); the others stay pending.
-   */
-  fireDueTimers(only?: ReadonlyMap<string, number>): number;
-  /** The ids of the timers due at the clock's now (a bounded page, in due order). */
-  dueTimers(): string[];
-  /** Feeds dead letters again after a fix, regardless of the checkpoint (see ProjectionEngine). */
-  applyOutOfOrder(
-    messages: readonly RawEvent[],
-    within: (outcome: OutOfOrderOutcome) => void,
-  ): OutOfOrderOutcome[];
-  /** Gives up on a dead letter; what waited behind it applies (see ProjectionEngine). */
-  skipDeadLetter(seq: number, within: () => void): Released;
-  /** How many events wait behind a dead letter. */
-  readonly waiting: number;
-  /** Epoch ms of the next pending timer, if any. */
-  nextTimeoutAt(): number | undefined;
-  activeInstances(): number;
-  passivateAll(): void;
-  reload(): void;
-  close(): void;
-}
+import type { SagaEngine, SagaEngineOptions } from './sagaEngineApi.js';
 
 interface InstanceWrite {
   id: string;
@@ -150,10 +107,12 @@ class SagaEngineImpl implements SagaEngine {
   private finished: { id: string; state: string; cause: string }[] = [];
   private commands: (OutboxEntry & { position: number })[] = [];
   /**
-   * The outbox position of what the send in progress emits: its event's stream sequence in order,
-   * else (a timer, a retried dead letter) one past the checkpoint, as every process computes it.
+   * The outbox position of what the send in progress emits: its event's in order, else (a timer, a
+   * retried dead letter) the next free one after the checkpoint's (../store/outbox.ts).
    */
   private position = 0;
+  private readonly highestPosition: () => number;
+  private readonly positionFloor: () => number;
   private timerOps: TimerOp[] = [];
   /** Pending timers of each live instance, loaded with it. */
   private timerViews = new Map<string, Map<string, TimerView>>();
@@ -187,6 +146,9 @@ class SagaEngineImpl implements SagaEngine {
     this.instances = createSagaInstanceStore(db);
     this.timers = createTimerStore(db);
     const addCommand = createOutboxWriter(db);
+    const outbox = createOutboxReader(db);
+    this.highestPosition = () => outbox.highestPosition(saga);
+    this.positionFloor = options.positionFloor ?? (() => 0);
     const moveCheckpoint = createCheckpointMover(db);
     const saveDeadLetter = createDeadLetterWriter(db);
 
@@ -425,7 +387,7 @@ class SagaEngineImpl implements SagaEngine {
     // The closures that name the ids live in methods of their own (a context per event otherwise).
     if (inOrder && ids.length > 0 && this.lot.anyParked && this.waits(msg, ids)) return WAITING;
     const cause = `${this.stream}:${msg.seq}`;
-    this.position = inOrder ? msg.seq : this.checkpoint + 1;
+    this.position = inOrder ? eventPosition(msg.seq) : this.nextLocalPosition();
     for (const id of ids) {
       const failure = this.deliver(id, event, cause, trace);
       if (failure !== undefined) return failed(msg.seq, failure, this.parkable(ids));
@@ -459,6 +421,10 @@ class SagaEngineImpl implements SagaEngine {
     this.checkpoint = checkpoint;
   }
 
+  nextLocalPosition(): number {
+    return Math.max(eventPosition(this.checkpoint), this.highestPosition(), this.positionFloor()) + 1;
+  }
+
   dueTimers(): string[] {
     return this.due().map((t) => t.timerId);
   }
@@ -472,6 +438,7 @@ class SagaEngineImpl implements SagaEngine {
     if (due.length === 0) return 0;
     // Timers whose delivery failed, with why: each attempt cancels them instead of firing them.
     const failedTimers = new Map<string, string>();
+    const local = only ? 0 : this.nextLocalPosition();
     for (;;) {
       let failedOne = false;
       // Timers an earlier delivery of this look cancelled or replaced (leaving their state, finishing,
@@ -491,7 +458,7 @@ class SagaEngineImpl implements SagaEngine {
         const view = this.timerViews.get(slot);
         if (view?.get(t.name)?.timerId === t.timerId) view.delete(t.name);
         const event = { type: 'prosa.timeout', name: t.name, timerId: t.timerId };
-        this.position = only?.get(t.timerId) ?? this.checkpoint + 1;
+        this.position = only?.get(t.timerId) ?? local;
         const from = this.timerOps.length;
         const failure = this.deliverTimer(t, event);
         if (failure !== undefined) {

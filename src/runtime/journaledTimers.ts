@@ -23,7 +23,7 @@ export interface JournaledTimers {
 
 export interface JournaledTimersOptions {
   saga: string;
-  engine: Pick<SagaEngine, 'checkpoint' | 'dueTimers' | 'fireDueTimers' | 'nextTimeoutAt'>;
+  engine: Pick<SagaEngine, 'dueTimers' | 'fireDueTimers' | 'nextTimeoutAt' | 'nextLocalPosition'>;
   journal: TimerJournal;
   /** Whether this process fires timers of its own (it holds the lease and has caught up). */
   acting: () => boolean;
@@ -49,7 +49,7 @@ export function createJournaledTimers(o: JournaledTimersOptions): JournaledTimer
     if (due.length === 0) return;
     const acting = o.acting();
     // Held until the firing commits, so the lease never reports these commands published.
-    if (acting) inFlight = engine.checkpoint + 1;
+    if (acting) inFlight = engine.nextLocalPosition();
     try {
       const at = inFlight ?? 0;
       const found = await Promise.all(

@@ -31,6 +31,8 @@ export interface SagaLease {
   readonly floor: number;
   /** How often this process took the lease over from another holder or a lapsed lease. */
   readonly takeovers: number;
+  /** The highest outbox position a lease value said was published (written here or read). */
+  readonly through: number;
   /** Active, and the last renewal is recent enough that no other process can hold the lease. */
   mayDispatch(): boolean;
   start(): void;
@@ -72,6 +74,7 @@ class SagaLeaseImpl implements SagaLease {
   revision: number | undefined;
   floor = 0;
   takeovers = 0;
+  through = 0;
   private readonly me: LeaseHolder;
   // Clock skew between processes must stay below the margin.
   private readonly marginMs: number;
@@ -103,10 +106,12 @@ class SagaLeaseImpl implements SagaLease {
   }
 
   private value(released = false): LeaseValue {
+    const through = Math.max(this.floor, this.o.publishedThrough());
+    this.through = Math.max(this.through, through);
     return {
       holder: this.me,
       expiresAt: Date.now() + (released ? 0 : this.o.ttlMs),
-      through: Math.max(this.floor, this.o.publishedThrough()),
+      through,
       ...(this.epoch ? { epoch: this.epoch } : {}),
       ...(released ? { released: true } : {}),
     };
@@ -175,7 +180,8 @@ class SagaLeaseImpl implements SagaLease {
       if (rev !== undefined) this.becomeActive(rev, sentAt, entry);
       return;
     }
-    this.o.observed(entry.value.through);
+    this.through = Math.max(this.through, v.through);
+    this.o.observed(v.through);
   }
 
   /** A holder on this machine whose process is gone (killed): its lease need not run out. */

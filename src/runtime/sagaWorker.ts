@@ -22,7 +22,12 @@ import { createOutboxDispatcher } from '../nats/publishAfterCommit.js';
 import type { TimerJournal } from '../nats/timerJournal.js';
 import type { Metrics } from '../serve/metrics.js';
 import type { SqliteDatabase } from '../store/database.js';
-import { createOutboxReader, createPublishedPruner, type OutboxCommand } from '../store/outbox.js';
+import {
+  createOutboxReader,
+  createPublishedPruner,
+  eventOfPosition,
+  type OutboxCommand,
+} from '../store/outbox.js';
 import { createFinishedPruner } from '../store/sagaInstances.js';
 import { createEndedTimerPruner } from '../store/timers.js';
 import { type Clock, systemClock } from '../time/clock.js';
@@ -89,12 +94,13 @@ export function createSagaWorker(o: SagaWorkerOptions): SagaWorker {
     clock,
     timeouts: options.timeouts,
     deadLetters: options.deadLetters,
+    positionFloor: () => Math.max(lease?.floor ?? 0, lease?.through ?? 0),
   });
   const commands = createOutboxReader(db);
   const saga = definition.name;
   let lease: SagaLease | undefined;
   /** Whether this process may act now: it holds the lease and has applied what the former holder had. */
-  const acting = () => !lease || (lease.mayDispatch() && engine.checkpoint >= lease.floor);
+  const acting = () => !lease || (lease.mayDispatch() && engine.checkpoint >= eventOfPosition(lease.floor));
   const outbox = createOutboxDispatcher<OutboxCommand>(
     {
       pending: () => {
@@ -161,9 +167,9 @@ export function createSagaWorker(o: SagaWorkerOptions): SagaWorker {
         Math.min(commands.publishedThrough(saga, engine.checkpoint), (journaled?.inFlight ?? Infinity) - 1),
       epoch: async () => (await o.jsm.streams.info(definition.source.stream)).created,
       onActive: (floor) => {
-        if (engine.checkpoint < floor)
+        if (engine.checkpoint < eventOfPosition(floor))
           log.warn(
-            { checkpoint: engine.checkpoint, floor },
+            { checkpoint: engine.checkpoint, floor: eventOfPosition(floor) },
             'active, catching up to where the former active process published before dispatching',
           );
         void outbox.kick();

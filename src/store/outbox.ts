@@ -1,11 +1,20 @@
 /**
  * The saga command outbox (`prosa_outbox`): commands are written in the batch transaction and
- * published after it, each under its own id, then marked published. Each row has a position: the
- * stream sequence of the event that caused it (or, for a timer's command, the saga's checkpoint
- * when it fired, plus one). The same events give the same rows at the same positions in every
- * process, so "everything up to position P was published" (a saga lease's `through`) means the
- * same rows everywhere.
+ * published after it, each under its own id, then marked published. Each row has a position: for
+ * an event's commands, the event's stream sequence times POSITIONS_PER_EVENT; for a timer firing
+ * (or a dead letter retried) between events, the next free position after the checkpoint's (the
+ * k-th firing at checkpoint C is at C × POSITIONS_PER_EVENT + k). The same events and the same
+ * recorded firings give the same rows at the same positions in every process, so "everything up to
+ * position P was published" (a saga lease's `through`) means the same rows everywhere.
  */
+
+/** Positions between two events' (room for that many timer firings at one checkpoint). */
+export const POSITIONS_PER_EVENT = 2 ** 20;
+/** The outbox position of the commands an event (by stream sequence) caused. */
+export const eventPosition = (seq: number): number => seq * POSITIONS_PER_EVENT;
+/** The stream sequence after which a position's commands were written. */
+export const eventOfPosition = (position: number): number => Math.floor(position / POSITIONS_PER_EVENT);
+
 import type { SqliteDatabase } from './sqlite.js';
 
 export const OUTBOX_SCHEMA: readonly string[] = [
@@ -70,9 +79,12 @@ export interface OutboxReader {
   markPublishedThrough(saga: string, position: number, at: number): number;
   /**
    * The highest position through which every command of the saga is published: one below the
-   * lowest unpublished position, or `checkpoint` when none is unpublished.
+   * lowest unpublished position, or, when none is unpublished, the checkpoint's position or the
+   * highest row's, whichever is higher.
    */
   publishedThrough(saga: string, checkpoint: number): number;
+  /** The highest position of the saga's rows (0 when none). */
+  highestPosition(saga: string): number;
 }
 
 /** What the dispatcher (and the test kit, standing in for it) reads and marks; prepared once. */
@@ -86,6 +98,7 @@ export function createOutboxReader(db: SqliteDatabase): OutboxReader {
   const lowestPending = db
     .prepare('SELECT min(coalesce(position, 0)) FROM prosa_outbox WHERE saga = ? AND published_at IS NULL')
     .pluck();
+  const highest = db.prepare('SELECT coalesce(max(position), 0) FROM prosa_outbox WHERE saga = ?').pluck();
   const markOne = db.prepare('UPDATE prosa_outbox SET published_at = ? WHERE command_id = ?');
   const markAll = db.transaction((commands: readonly OutboxCommand[], at: number) => {
     for (const c of commands) markOne.run(at, c.commandId);
@@ -96,8 +109,10 @@ export function createOutboxReader(db: SqliteDatabase): OutboxReader {
     markPublishedThrough: (saga, position, at) => markThrough.run(at, saga, position).changes,
     publishedThrough: (saga, checkpoint) => {
       const lowest = lowestPending.get(saga) as number | null;
-      return lowest === null ? checkpoint : Math.min(checkpoint, lowest - 1);
+      const top = Math.max(eventPosition(checkpoint), highest.get(saga) as number);
+      return lowest === null ? top : Math.min(top, lowest - 1);
     },
+    highestPosition: (saga) => highest.get(saga) as number,
   };
 }
 

@@ -7,10 +7,12 @@ import type { ChildProcess } from 'node:child_process';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
+import Database from 'better-sqlite3';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import decommission from '../../sagas/decommission.js';
 import provisioning from '../../sagas/provisioning.js';
 import type { RawEvent } from '../../src/define/projection.js';
+import { POSITIONS_PER_EVENT } from '../../src/store/outbox.js';
 import { replaySaga } from '../../src/testkit/sagaReplay.js';
 import { publishAll } from '../bench/support.js';
 import { type CliProject, cliProject, runCli, spawnCli } from '../support/cliHarness.js';
@@ -33,6 +35,24 @@ interface Ping {
   checkpoint: number;
   role?: 'active' | 'standby';
   floor?: number;
+}
+
+/** What a process's SQLite says of the sagas: instances, timers and outbox rows (without times). */
+function sagaState(sqlitePath: string): string {
+  const db = new Database(sqlitePath, { readonly: true });
+  try {
+    const all = (sql: string) => JSON.stringify(db.prepare(sql).all());
+    return [
+      all('SELECT saga, instance, state, snapshot FROM prosa_saga_instances ORDER BY saga, instance'),
+      all('SELECT saga, instance, state, cause FROM prosa_saga_finished ORDER BY saga, instance, cause'),
+      all('SELECT timer_id, status FROM prosa_timers ORDER BY timer_id'),
+      all(
+        'SELECT command_id, position, published_at IS NOT NULL AS published FROM prosa_outbox ORDER BY command_id',
+      ),
+    ].join('\n');
+  } finally {
+    db.close();
+  }
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -234,7 +254,8 @@ describe('high availability: three processes, one active per saga', () => {
       60_000,
       200,
     ).catch((e) => {
-      for (const p of procs) console.log('OUTPUT', p.output.slice(-3000));
+      // What the processes logged (warnings and errors) says why.
+      for (const p of procs) console.log(`process ${p.child.pid}:\n${p.output.slice(-3000)}`);
       throw e;
     });
     // Anything extra would come with the next dispatch or timer look: give it two lease renewals.
@@ -251,6 +272,13 @@ describe('high availability: three processes, one active per saga', () => {
     for (const id of clean.byTimers) expect(ids.filter((x) => x === id)).toHaveLength(1);
     expect(commands.every((c) => /^\d+$/.test(c.lease ?? ''))).toBe(true);
 
+    // Standbys went through the same events and the same firings: their sagas are the active's.
+    await waitForAsync(
+      'every process to hold the same saga state',
+      async () => new Set(procs.map((p) => sagaState(p.project.sqlitePath))).size === 1,
+      20_000,
+      250,
+    );
     const codes = procs.map((p) => new Promise((r) => p.child.once('exit', (code) => r(code))));
     for (const p of procs) p.child.kill('SIGTERM');
     await Promise.race([Promise.all(codes), sleep(30_000)]);
@@ -292,7 +320,9 @@ describe('high availability: three processes, one active per saga', () => {
     );
     // The lease records how far it published at its next renewal.
     const kv = await new Kvm(js).open('prosa_leases');
-    const through = async (saga: Saga) => (await kv.get(saga))?.json<{ through: number }>().through ?? 0;
+    // Positions count 2^20 per event (src/store/outbox.ts).
+    const through = async (saga: Saga) =>
+      Math.floor(((await kv.get(saga))?.json<{ through: number }>().through ?? 0) / POSITIONS_PER_EVENT);
     const lastOf = async (saga: Saga) => (await pings(nc, saga, 1))[0]?.checkpoint ?? -1;
     for (const saga of SAGAS)
       await waitForAsync(
