@@ -66,9 +66,10 @@ export async function openLeaseStore(
   js: JetStreamClient,
   bucket: string,
   bindOnly = false,
+  replicas = 1,
 ): Promise<LeaseStore> {
   const kvm = new Kvm(js);
-  const kv: KV = bindOnly ? await kvm.open(bucket) : await kvm.create(bucket, { history: 1 });
+  const kv: KV = bindOnly ? await kvm.open(bucket) : await kvm.create(bucket, { history: 1, replicas });
   const guard = async (write: () => Promise<number>): Promise<number | undefined> => {
     try {
       return await write();

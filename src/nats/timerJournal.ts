@@ -25,8 +25,9 @@ export async function openTimerJournal(
   js: JetStreamClient,
   bucket: string,
   maxAgeMs: number,
+  replicas = 1,
 ): Promise<TimerJournal> {
-  const kv: KV = await new Kvm(js).create(bucket, { history: 1, ttl: maxAgeMs });
+  const kv: KV = await new Kvm(js).create(bucket, { history: 1, ttl: maxAgeMs, replicas });
   const lookup = async (saga: string, timerId: string) => {
     const e = await kv.get(key(saga, timerId));
     if (e?.operation !== 'PUT' || e.length === 0) return undefined;

@@ -244,9 +244,11 @@ class RuntimeImpl implements Runtime {
       if (!link) return; // drained while waiting for NATS
       await applyStreams(link.jsm, config.streams, log);
       if (config.sagas.length > 0) {
-        this.leases = await openLeaseStore(link.js, defaults.leaseBucket);
+        // Replicated like the commands they guard.
+        const replicas = config.streams.COMMANDS?.replicas ?? 1;
+        this.leases = await openLeaseStore(link.js, defaults.leaseBucket, false, replicas);
         const { bucket, maxAgeMs } = defaults.timerJournal;
-        this.firings = await openTimerJournal(link.js, bucket, maxAgeMs);
+        this.firings = await openTimerJournal(link.js, bucket, maxAgeMs, replicas);
       }
       this.db = openDatabase(config.sqlitePath);
       this.createWorkers(this.db);
