@@ -53,6 +53,21 @@ describe('formatStatusTable', () => {
     expect(text).toMatch(/\nprovisioning\s+0\s+0\s+-\n/);
   });
 
+  it("shows each saga this process's role and the active process when the leases are known", () => {
+    const saga = (name: string, lease: WorkerStatus['lease']) =>
+      worker({ name, kind: 'saga', activeInstances: 1, outboxPending: 0, nextTimeoutAt: null, lease });
+    const text = formatStatusTable({
+      projections: [],
+      sagas: [
+        saga('decommission', { active: { host: 'host-a', pid: 4121 }, role: 'standby' }),
+        saga('provisioning', { active: null, role: 'standby' }),
+      ],
+    });
+    expect(text).toMatch(/\nSAGA\s+INSTANCES\s+OUTBOX\s+NEXT TIMEOUT\s+ROLE\s+ACTIVE PROCESS\n/);
+    expect(text).toMatch(/\ndecommission\s+1\s+0\s+-\s+standby\s+host-a pid 4121\n/);
+    expect(text).toMatch(/\nprovisioning\s+1\s+0\s+-\s+standby\s+-\n/);
+  });
+
   it('shows no saga table when only projections run, and the notes after the tables', () => {
     const text = formatStatusTable({
       projections: [worker({ gaps: [{ from: 5, to: 9 }], detail: 'paused by operator' })],

@@ -124,6 +124,27 @@ describe('configuration', () => {
       });
     });
 
+    it('gives saga leases 10s unless told otherwise', () => {
+      const streams = { LEDGER: { subjects: ['ledger.>'] } };
+      expect(resolve({ streams, projections: [ledger] }).workers.ledger?.leaseTtl).toBe(10_000);
+      expect(
+        resolve({ streams, projections: [ledger], defaults: { leaseTtl: '3s' } }).workers.ledger?.leaseTtl,
+      ).toBe(3_000);
+    });
+
+    it('names durables after the instance when several processes share NATS (PROSA_INSTANCE)', () => {
+      const streams = { LEDGER: { subjects: ['ledger.>'] } };
+      expect(resolve({ streams, projections: [ledger] }).workers.ledger?.consumer).toBe('ledger');
+      expect(
+        resolve({ streams, projections: [ledger] }, { PROSA_INSTANCE: 'b' }).workers.ledger?.consumer,
+      ).toBe('ledger-b');
+      expect(
+        resolve({ streams, projections: [ledger], instance: 'a', workers: { ledger: { consumer: 'books' } } })
+          .workers.ledger?.consumer,
+      ).toBe('books-a');
+      expect(() => resolve({ streams, projections: [ledger], instance: 'a b' })).toThrow(/instance/);
+    });
+
     it('keeps published commands 1h, ended timers 1d and finished records 7d unless told otherwise', () => {
       const streams = { LEDGER: { subjects: ['ledger.>'] } };
       expect(resolve({ streams, projections: [ledger] }).workers.ledger).toMatchObject({
