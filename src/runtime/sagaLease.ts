@@ -18,6 +18,9 @@ import { pidAlive } from '../store/liveness.js';
 
 export type LeaseRole = 'active' | 'standby';
 
+/** How soon after a dispatch the lease records the new position. */
+const PUBLISHED_RENEW_MS = 100;
+
 export interface SagaLease {
   readonly role: LeaseRole;
   /**
@@ -36,6 +39,8 @@ export interface SagaLease {
   /** Active, and the last renewal is recent enough that no other process can hold the lease. */
   mayDispatch(): boolean;
   start(): void;
+  /** Commands were published: the position goes into the lease soon (within 100 ms), not at the next renewal. */
+  published(): void;
   /**
    * Gives the lease up at once (it stops dispatching first; `quiesce` waits for a dispatch under
    * way), so a standby takes it on its next look. This process does not take it back for one time
@@ -87,6 +92,8 @@ class SagaLeaseImpl implements SagaLease {
   private epoch: string | undefined;
   private running = false;
   private timer: NodeJS.Timeout | undefined;
+  /** performance.now() when the timer fires. */
+  private nextAt = 0;
   private busy: Promise<void> | undefined;
   private warned = false;
 
@@ -205,16 +212,27 @@ class SagaLeaseImpl implements SagaLease {
   private run(): void {
     this.busy = this.tick().finally(() => {
       this.busy = undefined;
-      if (!this.running) return;
-      this.timer = setTimeout(
-        () => {
-          this.timer = undefined;
-          this.run();
-        },
-        this.held === 'active' ? this.renewEveryMs : this.lookEveryMs,
-      );
-      this.timer.unref();
+      if (this.running) this.schedule(this.held === 'active' ? this.renewEveryMs : this.lookEveryMs);
     });
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.nextAt = performance.now() + delayMs;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.run();
+    }, delayMs);
+    this.timer.unref();
+  }
+
+  published(): void {
+    // Soon rather than at the next renewal: a successor re-sends what was published after the last
+    // value it reads, and a successor that first catches up for longer than the duplicate window
+    // would store those again.
+    if (this.held !== 'active' || !this.timer || this.nextAt - performance.now() <= PUBLISHED_RENEW_MS)
+      return;
+    this.schedule(PUBLISHED_RENEW_MS);
   }
 
   start(): void {

@@ -122,6 +122,7 @@ export function createSagaWorker(o: SagaWorkerOptions): SagaWorker {
       },
       markDone: (rows) => {
         commands.markPublished(rows, clock.now());
+        lease?.published();
         for (const r of rows) log.debug({ commandId: r.commandId, subject: r.subject }, 'command published');
       },
     },

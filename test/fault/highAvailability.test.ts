@@ -131,19 +131,17 @@ const configBody = (extra: string) =>
 const sagaFiles = { decommission: 'sagas/decommission.ts', provisioning: 'sagas/provisioning.ts' };
 
 /**
- * The clean pass: every command of both sagas over `events`, and with `timers` provisioning's
- * deadlines fired after the last event (their ids do not depend on the duration).
+ * The clean pass: every command of both sagas over `events`, with the timers of the saga named
+ * `timersOf` fired after the last event (their ids do not depend on the durations).
  */
-function cleanPass(events: readonly RawEvent[], timers = false) {
-  const advances = timers ? [{ afterSeq: events.length, ms: 16 * 60_000 }] : [];
-  const byEvents = new Set([
-    ...replaySaga(decommission, events, [], { steps: [] }).published.keys(),
-    ...replaySaga(provisioning, events, [], { steps: [] }).published.keys(),
-  ]);
-  const all = new Set([
-    ...byEvents,
-    ...replaySaga(provisioning, events, advances, { steps: [] }).published.keys(),
-  ]);
+function cleanPass(events: readonly RawEvent[], timersOf?: Saga) {
+  const late = [{ afterSeq: events.length, ms: 16 * 60_000 }];
+  const d = (timers: boolean) =>
+    replaySaga(decommission, events, timers ? late : [], { steps: [] }).published.keys();
+  const p = (timers: boolean) =>
+    replaySaga(provisioning, events, timers ? late : [], { steps: [] }).published.keys();
+  const byEvents = new Set([...d(false), ...p(false)]);
+  const all = new Set([...d(timersOf === 'decommission'), ...p(timersOf === 'provisioning')]);
   return { all, byTimers: [...all].filter((id) => !byEvents.has(id)) };
 }
 
@@ -188,7 +186,7 @@ describe('high availability: three processes, one active per saga', () => {
     const began = performance.now();
     const events = sagaWorkload(200);
     const deadlineMs = 25_000;
-    const clean = cleanPass(events, true);
+    const clean = cleanPass(events, 'provisioning');
     expect(clean.byTimers.length).toBeGreaterThan(20);
     const body = configBody(`, workers: { provisioning: { timeouts: { deadline: '${deadlineMs}ms' } } }`);
     for (let i = 0; i < 3; i++) procs.push(start(project(server.url, body, `p${i}`)));
@@ -298,13 +296,17 @@ describe('high availability: three processes, one active per saga', () => {
     for (let i = 0; i < 40; i++) late.push({ ...connected(`late-${i}`, `late-${(i + 1) % 40}`), seq: 0 });
     for (let i = 0; i < 40; i += 2) late.push({ ...removed(`late-${i}`), seq: 0 });
     const all = [...first, ...late].map((e, i) => ({ ...e, seq: i + 1 }));
-    const cleanFirst = cleanPass(first).all;
-    const cleanAll = cleanPass(all).all;
+    // Every removed resource waits for its connections to be severed, which never comes: its
+    // `stuck` timer fires (1 s here) in the first process, before it dies.
+    const firstPass = cleanPass(first, 'decommission');
+    const cleanFirst = firstPass.all;
+    const cleanAll = cleanPass(all, 'decommission').all;
+    expect(firstPass.byTimers.length).toBeGreaterThan(100);
     expect(cleanAll.size).toBeGreaterThan(cleanFirst.size);
 
     const windowMs = 1_000;
     const body = configBody(
-      `, streams: { COMMANDS: { subjects: ['commands.>'], retention: 'workqueue', duplicateWindow: '${windowMs}ms' } }`,
+      `, streams: { COMMANDS: { subjects: ['commands.>'], retention: 'workqueue', duplicateWindow: '${windowMs}ms' } }, workers: { decommission: { timeouts: { stuck: '1s' } } }`,
     );
     const a = start(project(server.url, body, 'a'));
     procs.push(a);
@@ -320,14 +322,28 @@ describe('high availability: three processes, one active per saga', () => {
     );
     // The lease records how far it published at its next renewal.
     const kv = await new Kvm(js).open('prosa_leases');
-    // Positions count 2^20 per event (src/store/outbox.ts).
-    const through = async (saga: Saga) =>
-      Math.floor(((await kv.get(saga))?.json<{ through: number }>().through ?? 0) / POSITIONS_PER_EVENT);
+    // Its lease records, at its next renewal, that it published everything: its checkpoint's
+    // position and every row it has (positions count 2^20 per event, src/store/outbox.ts).
+    const through = async (saga: Saga) => (await kv.get(saga))?.json<{ through: number }>().through ?? 0;
     const lastOf = async (saga: Saga) => (await pings(nc, saga, 1))[0]?.checkpoint ?? -1;
+    const highestRow = (saga: Saga) => {
+      const db = new Database(a.project.sqlitePath, { readonly: true });
+      try {
+        return db
+          .prepare('SELECT coalesce(max(position), 0) FROM prosa_outbox WHERE saga = ?')
+          .pluck()
+          .get(saga) as number;
+      } finally {
+        db.close();
+      }
+    };
     for (const saga of SAGAS)
       await waitForAsync(
-        `${saga}'s lease through its checkpoint`,
-        async () => (await through(saga)) >= (await lastOf(saga)),
+        `${saga}'s lease through everything it published`,
+        async () => {
+          const t = await through(saga);
+          return t >= (await lastOf(saga)) * POSITIONS_PER_EVENT && t >= highestRow(saga);
+        },
         10_000,
       );
     a.child.kill('SIGKILL');
@@ -355,6 +371,22 @@ describe('high availability: three processes, one active per saga', () => {
     ]);
     expect(caughtUpFrom.length).toBeGreaterThan(0);
     for (const [checkpoint, floor] of caughtUpFrom) expect(checkpoint).toBeLessThan(floor as number);
+    // Its own copies of the timers come due a second after it applied their events: it finds them
+    // on record as fired by the first process, fires them where that one did, and sends nothing.
+    const unsettled = () => {
+      const db = new Database(b.project.sqlitePath, { readonly: true });
+      try {
+        return db
+          .prepare(
+            "SELECT (SELECT count(*) FROM prosa_timers WHERE saga = 'decommission' AND status = 'pending') + (SELECT count(*) FROM prosa_outbox WHERE published_at IS NULL)",
+          )
+          .pluck()
+          .get() as number;
+      } finally {
+        db.close();
+      }
+    };
+    await waitForAsync('its timers fired and its outbox settled', async () => unsettled() === 0, 30_000, 100);
     expect(await commandCount()).toBe(cleanFirst.size); // nothing sent again
 
     await publishAll(js, late, 100);
