@@ -18,7 +18,7 @@ import type { BatchPolicy } from '../engine/batchLoop.js';
 import { createSagaEngine } from '../engine/sagaEngine.js';
 import type { Logger } from '../logger.js';
 import type { LeaseStore } from '../nats/leaseStore.js';
-import { createOutboxDispatcher } from '../nats/publishAfterCommit.js';
+import { createOutboxDispatcher, type OutboxSource } from '../nats/publishAfterCommit.js';
 import type { TimerJournal } from '../nats/timerJournal.js';
 import type { Metrics } from '../serve/metrics.js';
 import type { SqliteDatabase } from '../store/database.js';
@@ -27,6 +27,7 @@ import {
   createPublishedPruner,
   eventOfPosition,
   type OutboxCommand,
+  type OutboxReader,
 } from '../store/outbox.js';
 import { createFinishedPruner } from '../store/sagaInstances.js';
 import { createEndedTimerPruner } from '../store/timers.js';
@@ -78,6 +79,49 @@ function sagaPruneTasks(db: SqliteDatabase, saga: string, options: WorkerOptions
   ];
 }
 
+/**
+ * The outbox as the dispatcher sees it: with a lease, nothing while this process may not act, the
+ * rows the former holder published marked so first, and each command fenced and stamped with the
+ * lease revision.
+ */
+function commandSource(o: {
+  saga: string;
+  commands: OutboxReader;
+  js: JetStreamClient;
+  clock: Clock;
+  log: Logger;
+  lease: () => SagaLease | undefined;
+  acting: () => boolean;
+}): OutboxSource<OutboxCommand> {
+  const { saga, commands, js, clock, log } = o;
+  return {
+    pending: () => {
+      const lease = o.lease();
+      if (!lease) return commands.pending(saga);
+      if (!o.acting()) return [];
+      commands.markPublishedThrough(saga, lease.floor, clock.now());
+      return commands.pending(saga);
+    },
+    publish: async (r) => {
+      const lease = o.lease();
+      if (!lease) {
+        await js.publish(r.subject, r.body, { msgID: r.commandId });
+        return;
+      }
+      // Fenced per row: a page is sent at once, and the lease may have been lost meanwhile.
+      if (!lease.mayDispatch()) throw new Error(`lease of saga ${saga} lost; not publishing`);
+      const h = headers();
+      h.set(LEASE_HEADER, String(lease.revision));
+      await js.publish(r.subject, r.body, { msgID: r.commandId, headers: h });
+    },
+    markDone: (rows) => {
+      commands.markPublished(rows, clock.now());
+      o.lease()?.published();
+      for (const r of rows) log.debug({ commandId: r.commandId, subject: r.subject }, 'command published');
+    },
+  };
+}
+
 export function createSagaWorker(o: SagaWorkerOptions): SagaWorker {
   const { definition, options, db, js } = o;
   const clock = o.clock ?? systemClock;
@@ -102,30 +146,7 @@ export function createSagaWorker(o: SagaWorkerOptions): SagaWorker {
   /** Whether this process may act now: it holds the lease and has applied what the former holder had. */
   const acting = () => !lease || (lease.mayDispatch() && engine.checkpoint >= eventOfPosition(lease.floor));
   const outbox = createOutboxDispatcher<OutboxCommand>(
-    {
-      pending: () => {
-        if (!lease) return commands.pending(saga);
-        if (!acting()) return [];
-        commands.markPublishedThrough(saga, lease.floor, clock.now());
-        return commands.pending(saga);
-      },
-      publish: async (r) => {
-        if (!lease) {
-          await js.publish(r.subject, r.body, { msgID: r.commandId });
-          return;
-        }
-        // Fenced per row: a page is sent at once, and the lease may have been lost meanwhile.
-        if (!lease.mayDispatch()) throw new Error(`lease of saga ${saga} lost; not publishing`);
-        const h = headers();
-        h.set(LEASE_HEADER, String(lease.revision));
-        await js.publish(r.subject, r.body, { msgID: r.commandId, headers: h });
-      },
-      markDone: (rows) => {
-        commands.markPublished(rows, clock.now());
-        lease?.published();
-        for (const r of rows) log.debug({ commandId: r.commandId, subject: r.subject }, 'command published');
-      },
-    },
+    commandSource({ saga, commands, js, clock, log, lease: () => lease, acting }),
     log,
     'commands',
   );
