@@ -27,6 +27,7 @@ import { listSagaInstances } from '../store/sagaInstances.js';
 import { recordSkip } from '../store/skips.js';
 import { cancelTimer, listPendingTimers } from '../store/timers.js';
 import { countWaitingBehind } from '../store/waiting.js';
+import { workerHeldElsewhere } from '../store/workers.js';
 import { type Clock, isoNow } from '../time/clock.js';
 import {
   type DeadLetterEntry,
@@ -83,6 +84,19 @@ export interface AdminResult {
   detail: string;
 }
 
+/**
+ * A change written straight to SQLite would not reach a worker that runs in another process (its
+ * memory keeps the old state): when that worker did not answer on the control subject, refuse.
+ */
+function refuseUnderRunningWorker(c: AdminContext, worker: string, what: string): void {
+  const pid = workerHeldElsewhere(c.db, worker, c.clock);
+  if (pid === undefined) return;
+  throw new ProsaError(
+    'PROSA_WORKER_RUNNING',
+    `cannot ${what}: ${worker} runs in process ${pid} but did not answer on the control subject (${c.nc ? 'no reply' : 'NATS not reachable from here'}); try again when NATS is reachable, or stop that process first`,
+  );
+}
+
 async function ask(
   c: AdminContext,
   worker: string,
@@ -104,6 +118,7 @@ export async function pauseWorker(
   const { definition } = findWorker(c.config, name);
   if (await ask(c, definition.name, 'pause', { reason }))
     return { worker: definition.name, via: 'running worker', detail: 'paused' };
+  refuseUnderRunningWorker(c, definition.name, 'pause it');
   recordPause(c.db, definition.name, { reason, byPid: null }, isoNow(c.clock));
   return { worker: definition.name, via: 'sqlite', detail: 'will stay paused when it starts' };
 }
@@ -113,6 +128,7 @@ export async function resumeWorker(c: AdminContext, name: string): Promise<Admin
   clearPause(c.db, definition.name);
   if (await ask(c, definition.name, 'resume'))
     return { worker: definition.name, via: 'running worker', detail: 'resumed' };
+  refuseUnderRunningWorker(c, definition.name, 'resume it');
   return { worker: definition.name, via: 'sqlite', detail: 'will run when it starts' };
 }
 
@@ -132,6 +148,7 @@ export async function resetSaga(c: AdminContext, name: string, toSeq: number): P
     );
   const saga = found.definition.name;
   const running = await ask(c, saga, 'pause', { reason: `reset to ${toSeq}`, byPid: process.pid });
+  if (!running) refuseUnderRunningWorker(c, saga, 'move its checkpoint');
   try {
     moveCheckpoint(c.db, saga, toSeq, isoNow(c.clock));
   } finally {
@@ -217,6 +234,7 @@ export async function retryDeadLetters(
     if (!reply.ok) throw new ProsaError('PROSA_NOT_FOUND', `${worker}: ${reply.error}`);
     outcomes = reply.result as OutOfOrderOutcome[];
   } else {
+    refuseUnderRunningWorker(c, worker, 'retry its dead letters');
     via = 'sqlite';
     const stream = found.definition.source.stream;
     const engine = engineHere(c, found);
@@ -283,6 +301,7 @@ export async function skipDeadLetter(
     if (!reply.ok) throw new ProsaError('PROSA_NOT_FOUND', `${worker}: ${reply.error}`);
     released = reply.result as Released;
   } else {
+    refuseUnderRunningWorker(c, worker, `skip dead letter ${seq}`);
     via = 'sqlite';
     const engine = engineHere(c, found);
     released = engine.skipDeadLetter(seq, () => markDeadLetterSkipped(c.db, worker, seq, isoNow(c.clock)));

@@ -359,13 +359,9 @@ class RuntimeImpl implements Runtime {
       clock: this.clock,
       reason: o.reason ?? 'requested',
       deadLetters: this.config.workers[name]?.deadLetters,
+      consumer: this.config.workers[name]?.consumer ?? name,
       ...(o.onProgress ? { onProgress: o.onProgress } : {}),
-      ...(live
-        ? {
-            pauseLive: () => live.pause({ reason: 'rebuild: swapping in the new model', byPid: process.pid }),
-            resumeLive: () => live.resume(),
-          }
-        : {}),
+      ...(live ? holdStill(live) : {}),
     });
   }
 
@@ -393,6 +389,21 @@ class RuntimeImpl implements Runtime {
       .map((w) => `${w.kind} ${w.name} is ${w.state}${w.detail ? `: ${w.detail}` : ''}`);
     return reasons.length === 0 ? { ok: true } : { ok: false, reason: reasons.join('; ') };
   }
+}
+
+/** Pauses a live worker for a rebuild's swap and resumes it after; one an operator paused stays paused. */
+function holdStill(live: Worker): { pauseLive: () => Promise<void>; resumeLive: () => Promise<void> } {
+  let pausedHere = false;
+  return {
+    pauseLive: async () => {
+      if (live.state === 'paused') return;
+      await live.pause({ reason: 'rebuild: swapping in the new model', byPid: process.pid });
+      pausedHere = true;
+    },
+    resumeLive: async () => {
+      if (pausedHere) await live.resume();
+    },
+  };
 }
 
 export function createRuntime(

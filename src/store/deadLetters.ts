@@ -159,9 +159,50 @@ export function markDeadLettersPurged(db: SqliteDatabase, worker: string, at: st
   ).run(at, worker);
 }
 
-/** Adds the attached schema `from`'s dead letters of a worker to the main schema's (known ones kept). */
-export function copyDeadLetters(db: SqliteDatabase, from: string, worker: string): void {
+/** A worker's dead letters nobody resolved yet, in stream order. */
+export function unresolvedDeadLetterSeqs(db: SqliteDatabase, worker: string): number[] {
+  return db
+    .prepare(
+      'SELECT stream_seq FROM prosa_dead_letters WHERE worker = ? AND resolution IS NULL ORDER BY stream_seq',
+    )
+    .pluck()
+    .all(worker) as number[];
+}
+
+/**
+ * Brings a rebuilt model's dead letters (the attached schema `from`) into the main schema, in the
+ * swap's transaction: the code that built the new model decides what is dead. A live letter it
+ * applied (one it read: at or after `firstSeq`, the stream's first sequence) is resolved as applied;
+ * one retried live that it cannot apply opens again, to be published under a new id; the others
+ * are added, known ones kept (a skip or a purge stays: the rebuild skipped those too). Returns the
+ * sequences it resolved, which leave the DLQ stream.
+ */
+export function mergeRebuiltDeadLetters(
+  db: SqliteDatabase,
+  from: string,
+  worker: string,
+  firstSeq: number,
+  at: string,
+): number[] {
+  const deadThere = `SELECT stream_seq FROM ${from}.prosa_dead_letters WHERE worker = ? AND resolution IS NULL`;
+  const applied = db
+    .prepare(
+      `SELECT stream_seq FROM main.prosa_dead_letters WHERE worker = ? AND resolution IS NULL AND stream_seq >= ?
+         AND stream_seq NOT IN (SELECT stream_seq FROM ${from}.prosa_dead_letters WHERE worker = ?) ORDER BY stream_seq`,
+    )
+    .pluck()
+    .all(worker, firstSeq, worker) as number[];
+  const resolve = db.prepare(
+    "UPDATE main.prosa_dead_letters SET resolution = 'retried', resolved_at = ? WHERE worker = ? AND stream_seq = ?",
+  );
+  for (const seq of applied) resolve.run(at, worker, seq);
+  db.prepare(
+    `UPDATE main.prosa_dead_letters SET resolution = NULL, resolved_at = NULL, published_at = NULL, attempts = attempts + 1,
+       reason = (SELECT reason FROM ${from}.prosa_dead_letters s WHERE s.worker = main.prosa_dead_letters.worker AND s.stream_seq = main.prosa_dead_letters.stream_seq)
+     WHERE worker = ? AND resolution = 'retried' AND stream_seq IN (${deadThere})`,
+  ).run(worker, worker);
   db.prepare(
     `INSERT OR IGNORE INTO main.prosa_dead_letters SELECT * FROM ${from}.prosa_dead_letters WHERE worker = ?`,
   ).run(worker);
+  return applied;
 }
