@@ -179,6 +179,29 @@ export class ParkingLot {
     for (const s of slots) this.park(s, seq);
   }
 
+  /**
+   * The dead letters before `seq` that entities among `slots` wait behind (directly, or through a
+   * waiting event), in stream order; `slots` is asked only when something waits.
+   */
+  deadLettersBefore(seq: number, slots: () => readonly string[] | undefined): number[] {
+    if (this.blockers.size === 0) return [];
+    const of = slots();
+    if (!of || of.length === 0) return [];
+    const roots = new Set<number>();
+    const rootsOf = (b: Blocker) => {
+      if (!b.waiting) roots.add(b.seq);
+      else
+        for (const a of b.waiting.after) {
+          const next = this.blockers.get(a);
+          if (next) rootsOf(next);
+        }
+    };
+    for (const b of this.blockers.values()) {
+      if (b.seq < seq && b.slots.some((s) => of.includes(s))) rootsOf(b);
+    }
+    return [...roots].filter((r) => r < seq).sort((x, y) => x - y);
+  }
+
   /** The message of a waiting event. */
   messageOf(seq: number): RawEvent | undefined {
     return this.blockers.get(seq)?.waiting?.msg;

@@ -291,9 +291,18 @@ class ProjectionEngineImpl implements ProjectionEngine {
     within: (outcome: OutOfOrderOutcome) => void,
   ): OutOfOrderOutcome[] {
     return messages.map((msg) => {
-      const attempt = this.release({ retry: msg }, (o) => within(o));
+      const attempt = this.release({ retry: msg, slots: () => this.slotsOfMessage(msg) }, (o) => within(o));
       return attempt.outcome as OutOfOrderOutcome;
     });
+  }
+
+  /** The slots the code that runs now reads in a message, or undefined when it cannot read them. */
+  private slotsOfMessage(msg: RawEvent): readonly string[] | undefined {
+    try {
+      return slotsOfKeys(this.definition.keys(this.definition.decode(msg)));
+    } catch {
+      return undefined;
+    }
   }
 
   skipDeadLetter(seq: number, within: () => void): Released {

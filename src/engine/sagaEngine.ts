@@ -510,7 +510,20 @@ class SagaEngineImpl implements SagaEngine {
     messages: readonly RawEvent[],
     within: (outcome: OutOfOrderOutcome) => void,
   ): OutOfOrderOutcome[] {
-    return messages.map((msg) => this.release({ retry: msg }, within).outcome as OutOfOrderOutcome);
+    return messages.map(
+      (msg) =>
+        this.release({ retry: msg, slots: () => this.slotsOfMessage(msg) }, within)
+          .outcome as OutOfOrderOutcome,
+    );
+  }
+
+  /** The slots the code that runs now reads in a message, or undefined when it cannot read them. */
+  private slotsOfMessage(msg: RawEvent): readonly string[] | undefined {
+    try {
+      return instanceSlots(this.definition.correlate(this.definition.decode(msg)));
+    } catch {
+      return undefined;
+    }
   }
 
   skipDeadLetter(seq: number, within: () => void): Released {

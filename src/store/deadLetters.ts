@@ -108,11 +108,14 @@ export function createRetriedCheck(db: SqliteDatabase): (worker: string, seq: nu
 }
 
 /** What feeding a dead letter again did: the engine's out-of-order outcome. */
-export type RetryOutcome = { seq: number; applied: true } | { seq: number; applied: false; reason: string };
+export type RetryOutcome =
+  | { seq: number; applied: true }
+  | { seq: number; applied: false; reason: string; waitsBehind?: readonly number[] };
 
 /**
  * Records a retry's outcome in the same transaction as its effects: applied -> resolved; failed
- * again -> the new reason and a new attempt, so the dispatcher publishes it again under a new id.
+ * again -> the new reason and a new attempt, so the dispatcher publishes it again under a new id;
+ * not tried -> unchanged.
  */
 export function retryRecorder(
   db: SqliteDatabase,
@@ -127,6 +130,8 @@ export function retryRecorder(
     'UPDATE prosa_dead_letters SET reason = ?, attempts = attempts + 1, published_at = NULL WHERE worker = ? AND stream_seq = ?',
   );
   return (outcome) => {
+    // Not tried (it waits behind an earlier dead letter): the letter stays as it was.
+    if (!outcome.applied && outcome.waitsBehind) return;
     const at = isoNow(clock);
     if (outcome.applied) resolved.run(worker, stream, outcome.seq, at, at);
     else failed.run(outcome.reason, worker, outcome.seq);

@@ -94,6 +94,40 @@ describe('an entity whose event is dead-lettered', () => {
     expect(rows(db)[0]).toEqual({ id: 'a', balance: 0, open: 1, events: 5 });
   });
 
+  it('a retry whose entities now wait behind an earlier dead letter is not tried, and says which', () => {
+    const db = openDatabase(':memory:');
+    const engine = createProjectionEngine(ledger, db);
+    // 3 names no entity when it is dead-lettered; the code that runs at the retry reads account a in it.
+    engine.applyBatch(ledgerMessages([open('a'), explode('a'), 'not json', deposit('a', 1)]));
+    expect(waitingSeqs(db)).toEqual([4]);
+    const [held] = engine.applyOutOfOrder(ledgerMessages([deposit('a', 5)], 3), retried(db));
+    expect(held).toEqual({
+      seq: 3,
+      applied: false,
+      reason: 'its entities wait behind dead letter 2: retry or skip that one first',
+      waitsBehind: [2],
+    });
+    expect(rows(db)).toEqual([{ id: 'a', balance: 0, open: 1, events: 1 }]);
+    expect(
+      db
+        .prepare(
+          "SELECT attempts, resolution FROM prosa_dead_letters WHERE worker = 'ledger' AND stream_seq = 3",
+        )
+        .get(),
+    ).toEqual({ attempts: 0, resolution: null });
+    // Once 2 is resolved (and what waited behind it applied), 3 applies.
+    const fixed = createProjectionEngine(ledgerFixed, db);
+    expect(fixed.applyOutOfOrder(ledgerMessages([explode('a')], 2), retried(db))[0]).toMatchObject({
+      applied: true,
+    });
+    expect(fixed.applyOutOfOrder(ledgerMessages([deposit('a', 5)], 3), retried(db))[0]).toEqual({
+      seq: 3,
+      applied: true,
+      released: { applied: 0, deadLettered: 0 },
+    });
+    expect(rows(db)).toEqual([{ id: 'a', balance: 6, open: 1, events: 4 }]);
+  });
+
   it('a retry that still fails releases nothing', () => {
     const db = openDatabase(':memory:');
     const engine = createProjectionEngine(ledger, db);
