@@ -21,12 +21,13 @@ import {
   markDeadLetterSkipped,
   readDeadLetterResolution,
   retryRecorder,
+  unresolvedDeadLetterSeqs,
 } from '../store/deadLetters.js';
 import { clearPause, recordPause } from '../store/pauses.js';
 import { listSagaInstances } from '../store/sagaInstances.js';
 import { recordSkip } from '../store/skips.js';
 import { cancelTimer, listPendingTimers } from '../store/timers.js';
-import { countWaitingBehind } from '../store/waiting.js';
+import { blockingSeqs, countWaitingBehind } from '../store/waiting.js';
 import { workerHeldElsewhere } from '../store/workers.js';
 import { type Clock, isoNow } from '../time/clock.js';
 import {
@@ -197,16 +198,22 @@ export async function deadLetters(c: AdminContext, consumer?: string): Promise<D
   return entries;
 }
 
+/**
+ * Gives up on all of a consumer's dead letters: those that events wait behind are skipped first (what
+ * waited applies in order, as after \`dlq skip\`), then the DLQ stream is purged and the rest marked purged.
+ */
 export async function purgeDeadLettersOf(c: AdminContext, consumer: string): Promise<number> {
   const { jsm } = needNats(c);
-  const { definition } = findWorker(c.config, consumer);
-  return purgeDeadLetters(
-    jsm,
-    c.db,
-    c.config.workers[definition.name]?.consumer ?? definition.name,
-    definition.name,
-    c.clock,
-  );
+  const found = findWorker(c.config, consumer);
+  const worker = found.definition.name;
+  // A skip may release an event that fails and parks its entities again, behind a new letter.
+  for (;;) {
+    const blocking = blockingSeqs(c.db, worker);
+    const next = unresolvedDeadLetterSeqs(c.db, worker).filter((seq) => blocking.has(seq));
+    if (next.length === 0) break;
+    for (const seq of next) await skipOne(c, found, seq);
+  }
+  return purgeDeadLetters(jsm, c.db, c.config.workers[worker]?.consumer ?? worker, worker, c.clock);
 }
 
 /** Feeds dead letters again to their worker (the running one, or here when none runs). */
@@ -294,25 +301,34 @@ export async function skipDeadLetter(
         : `dead letter ${seq} of ${worker} is already ${resolution}`,
     );
   }
-  let released: Released;
-  let via: AdminResult['via'] = 'running worker';
-  const reply = c.nc ? await sendControl(c.nc, worker, 'skip', { seq }, 60_000) : undefined;
-  if (reply) {
-    if (!reply.ok) throw new ProsaError('PROSA_NOT_FOUND', `${worker}: ${reply.error}`);
-    released = reply.result as Released;
-  } else {
-    refuseUnderRunningWorker(c, worker, `skip dead letter ${seq}`);
-    via = 'sqlite';
-    const engine = engineHere(c, found);
-    released = engine.skipDeadLetter(seq, () => markDeadLetterSkipped(c.db, worker, seq, isoNow(c.clock)));
-    engine.close();
-    await publishDeadLetters(c, worker, durable);
-  }
+  const { via, released } = await skipOne(c, found, seq);
   if (c.js && c.jsm) {
     const entries = (await listDeadLetters(c.js, c.jsm, durable)).filter((e) => e.seq === seq);
     await removeFromDlq(c.jsm, entries, [{ seq, applied: true }]);
   }
   return { worker, via, seq, released };
+}
+
+/** Skips one dead letter by the running worker, or here when none runs; the DLQ stream is left as it is. */
+async function skipOne(
+  c: AdminContext,
+  found: Found,
+  seq: number,
+): Promise<{ via: AdminResult['via']; released: Released }> {
+  const worker = found.definition.name;
+  const reply = c.nc ? await sendControl(c.nc, worker, 'skip', { seq }, 60_000) : undefined;
+  if (reply) {
+    if (!reply.ok) throw new ProsaError('PROSA_NOT_FOUND', `${worker}: ${reply.error}`);
+    return { via: 'running worker', released: reply.result as Released };
+  }
+  refuseUnderRunningWorker(c, worker, `skip dead letter ${seq}`);
+  const engine = engineHere(c, found);
+  const released = engine.skipDeadLetter(seq, () =>
+    markDeadLetterSkipped(c.db, worker, seq, isoNow(c.clock)),
+  );
+  engine.close();
+  await publishDeadLetters(c, worker, c.config.workers[worker]?.consumer ?? worker);
+  return { via: 'sqlite', released };
 }
 
 export interface SagaInstanceView {

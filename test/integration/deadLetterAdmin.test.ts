@@ -1,5 +1,6 @@
-// A rebuild meets the dead letters an operator already handled live: the code that builds the new
-// model decides what is dead, and nothing is left waiting behind a letter nobody can resolve.
+// What an operator does with dead letters holds everywhere: a rebuild meets the letters already
+// handled live (the code that builds the new model decides what is dead), and a purge releases what
+// waited. Nothing is left waiting behind a letter nobody can resolve.
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -7,7 +8,12 @@ import topology from '../../projections/topology.js';
 import { decodeInfrastructureEvent } from '../../src/cim/infrastructure.js';
 import type { RawEvent } from '../../src/define/projection.js';
 import { silentLogger } from '../../src/logger.js';
-import { type AdminContext, retryDeadLetters, skipDeadLetter } from '../../src/ops/admin.js';
+import {
+  type AdminContext,
+  purgeDeadLettersOf,
+  retryDeadLetters,
+  skipDeadLetter,
+} from '../../src/ops/admin.js';
 import { listDeadLetters } from '../../src/ops/deadLetters.js';
 import { openDatabase, type SqliteDatabase } from '../../src/store/database.js';
 import { readDeadLetterResolution } from '../../src/store/deadLetters.js';
@@ -156,6 +162,23 @@ describe('a rebuild while an operator paused the worker', () => {
     expect((await t.runtime.status()).projections[0]).toMatchObject({ state: 'paused', waiting: 0 });
 
     await t.runtime.resume('topology');
+    const next = hostnameUpdated('r1', 'c');
+    await jetstream(nc).publish(next.subject, next.data);
+    await t.runtime.caughtUp({ timeoutMs: 20_000 });
+    expect(hostnameOf('r1')).toBe('c');
+  });
+});
+
+describe("purging a consumer's dead letters", () => {
+  it('applies what waited behind them, in order, and leaves nothing parked', async () => {
+    await until('the dead letter in the DLQ stream', async () => (await lettersInDlq()).includes(3));
+    const purged = await purgeDeadLettersOf(admin, 'topology');
+    expect(purged).toBe(1);
+    expect(await waiting()).toBe(0);
+    expect(db.prepare("SELECT count(*) FROM prosa_parked WHERE worker = 'topology'").pluck().get()).toBe(0);
+    expect(hostnameOf('r1')).toBe('a');
+    expect(readDeadLetterResolution(db, 'topology', 3)).toBe('skipped');
+    expect(await lettersInDlq()).toEqual([]);
     const next = hostnameUpdated('r1', 'c');
     await jetstream(nc).publish(next.subject, next.data);
     await t.runtime.caughtUp({ timeoutMs: 20_000 });
