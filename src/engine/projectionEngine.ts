@@ -180,6 +180,7 @@ class ProjectionEngineImpl implements ProjectionEngine {
   }
 
   private readonly park = (seq: number, slots: readonly string[]) => this.lot.deadLetter(seq, slots);
+  private readonly parkableMessage = (msg: RawEvent) => this.lot.slots(() => this.slotsOfMessage(msg));
 
   applyBatch(messages: readonly RawEvent[]): BatchResult {
     const attempt = applyBatchWith(
@@ -192,6 +193,7 @@ class ProjectionEngineImpl implements ProjectionEngine {
           this.policy,
           this.applyOne,
           this.park,
+          this.parkableMessage,
         ),
       () => this.discardBatch(),
     );

@@ -377,6 +377,7 @@ class SagaEngineImpl implements SagaEngine {
           this.policy,
           this.applyOne,
           (seq, slots) => this.lot.deadLetter(seq, slots),
+          (msg) => this.lot.slots(() => this.slotsOfMessage(msg)),
         ),
       () => this.discardBatch(),
     );

@@ -128,6 +128,31 @@ describe('an entity whose event is dead-lettered', () => {
     expect(rows(db)).toEqual([{ id: 'a', balance: 6, open: 1, events: 4 }]);
   });
 
+  it('a message an operator skipped at a stop is a dead letter that parks its entity like any other', () => {
+    const db = openDatabase(':memory:');
+    const stopAt = (skips: Map<number, string>) =>
+      createProjectionEngine(ledger, db, {
+        policy: { verdict: () => 'stop', skipped: (seq) => skips.get(seq) },
+      });
+    const stopped = stopAt(new Map()).applyBatch(
+      ledgerMessages([open('a'), open('b'), explode('a'), deposit('a', 1)]),
+    );
+    expect(stopped.stoppedAt).toMatchObject({ seq: 3, retry: false });
+    // `prosa skip ledger --seq 3`, then the worker goes on from the stop.
+    const engine = stopAt(new Map([[3, 'skipped by an operator']]));
+    const result = engine.applyBatch(ledgerMessages([explode('a'), deposit('a', 1), deposit('b', 2)], 3));
+    expect(result).toMatchObject({ applied: 1, waited: 1, checkpoint: 5 });
+    expect(result.deadLetters).toEqual([
+      { seq: 3, subject: expect.any(String), reason: 'skipped by an operator' },
+    ]);
+    expect(waitingSeqs(db)).toEqual([4]);
+    expect(engine.skipDeadLetter(3, () => {})).toEqual({ applied: 1, deadLettered: 0 });
+    expect(rows(db)).toEqual([
+      { id: 'a', balance: 1, open: 1, events: 2 },
+      { id: 'b', balance: 2, open: 1, events: 2 },
+    ]);
+  });
+
   it('a retry that still fails releases nothing', () => {
     const db = openDatabase(':memory:');
     const engine = createProjectionEngine(ledger, db);
