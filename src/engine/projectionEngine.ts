@@ -36,7 +36,7 @@ import {
   WAITING,
 } from './batchLoop.js';
 import { createEntityStates, type EntityStates, type PendingWrite } from './entityState.js';
-import { ParkingLot, slotsOfKeys } from './parking.js';
+import { ParkingLot, slotsIfReadable, slotsOfKeys } from './parking.js';
 import { attemptRelease, type OutOfOrderOutcome, type Released, type ReleaseStart } from './release.js';
 
 export type { BatchResult, DeadLetter } from './batchLoop.js';
@@ -299,13 +299,8 @@ class ProjectionEngineImpl implements ProjectionEngine {
   }
 
   /** The slots the code that runs now reads in a message, or undefined when it cannot read them. */
-  private slotsOfMessage(msg: RawEvent): readonly string[] | undefined {
-    try {
-      return slotsOfKeys(this.definition.keys(this.definition.decode(msg)));
-    } catch {
-      return undefined;
-    }
-  }
+  private readonly slotsOfMessage = (msg: RawEvent) =>
+    slotsIfReadable(() => slotsOfKeys(this.definition.keys(this.definition.decode(msg))));
 
   skipDeadLetter(seq: number, within: () => void): Released {
     return this.release({ skip: seq }, within).released;

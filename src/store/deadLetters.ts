@@ -24,7 +24,11 @@ export const DEAD_LETTERS_SCHEMA: readonly string[] = [
    )`,
 ];
 
-/** Inserts a dead letter (once per message) in the caller's transaction; prepared once. */
+/**
+ * Inserts a dead letter (once per message) in the caller's transaction; prepared once. A message
+ * delivered again (a saga reset) that fails again keeps its row, except one a retry had applied:
+ * it opens again, to be published again under a new id.
+ */
 export function createDeadLetterWriter(
   db: SqliteDatabase,
 ): (
@@ -37,7 +41,9 @@ export function createDeadLetterWriter(
   at: string,
 ) => void {
   const insert = db.prepare(
-    'INSERT OR IGNORE INTO prosa_dead_letters (worker, stream, stream_seq, subject, body, reason, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    `INSERT INTO prosa_dead_letters (worker, stream, stream_seq, subject, body, reason, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (worker, stream_seq) DO UPDATE SET resolution = NULL, resolved_at = NULL, published_at = NULL,
+       attempts = attempts + 1, reason = excluded.reason WHERE prosa_dead_letters.resolution = 'retried'`,
   );
   return (worker, stream, seq, subject, body, reason, at) => {
     insert.run(worker, stream, seq, subject, body, reason, at);
@@ -105,6 +111,16 @@ export function createRetriedCheck(db: SqliteDatabase): (worker: string, seq: nu
     )
     .pluck();
   return (worker, seq) => retried.get(worker, seq) !== undefined;
+}
+
+/** Whether an operator gave up on a dead letter (skipped or purged); prepared once. */
+export function createGivenUpCheck(db: SqliteDatabase): (worker: string, seq: number) => boolean {
+  const given = db
+    .prepare(
+      "SELECT 1 FROM prosa_dead_letters WHERE worker = ? AND stream_seq = ? AND resolution IN ('skipped', 'purged')",
+    )
+    .pluck();
+  return (worker, seq) => given.get(worker, seq) !== undefined;
 }
 
 /** What feeding a dead letter again did: the engine's out-of-order outcome. */
