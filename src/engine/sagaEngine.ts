@@ -24,7 +24,7 @@ import {
 import { subjectMatcher } from '../define/subjects.js';
 import { createCheckpointMover, readCheckpoint } from '../store/checkpoints.js';
 import type { SqliteDatabase } from '../store/database.js';
-import { createDeadLetterWriter, createGivenUpCheck } from '../store/deadLetters.js';
+import { createDeadLetterWriter, createResolutionCheck } from '../store/deadLetters.js';
 import { createOutboxWriter } from '../store/outbox.js';
 import { createSagaInstanceStore, type SagaInstanceStore } from '../store/sagaInstances.js';
 import { createTimerStore, type TimerStore } from '../store/timers.js';
@@ -174,7 +174,7 @@ class SagaEngineImpl implements SagaEngine {
 
     const saga = this.name;
     this.lot = new ParkingLot((options.deadLetters ?? defaults.worker.deadLetters) === 'ordered', db, saga);
-    this.givenUp = createGivenUpCheck(db);
+    this.givenUp = createResolutionCheck(db, ['skipped', 'purged']);
     this.instances = createSagaInstanceStore(db);
     this.timers = createTimerStore(db);
     const addCommand = createOutboxWriter(db);

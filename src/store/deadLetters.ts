@@ -100,28 +100,28 @@ export function createUnresolvedCounter(db: SqliteDatabase): (worker: string) =>
   return (worker) => count.get(worker) as number;
 }
 
+/** What became of a dead letter: applied by a retry, given up on by a skip, or left the DLQ by a purge. */
+export type Resolution = 'retried' | 'skipped' | 'purged';
+
+/** Whether a dead letter's resolution is one of `resolutions`; prepared once. */
+export function createResolutionCheck(
+  db: SqliteDatabase,
+  resolutions: readonly Resolution[],
+): (worker: string, seq: number) => boolean {
+  const marks = resolutions.map(() => '?').join(', ');
+  const found = db
+    .prepare(
+      `SELECT 1 FROM prosa_dead_letters WHERE worker = ? AND stream_seq = ? AND resolution IN (${marks})`,
+    )
+    .pluck();
+  return (worker, seq) => found.get(worker, seq, ...resolutions) !== undefined;
+}
+
 /**
  * Whether a dead letter was already retried successfully or skipped (each is applied once, and a
  * skipped one never); prepared once.
  */
-export function createRetriedCheck(db: SqliteDatabase): (worker: string, seq: number) => boolean {
-  const retried = db
-    .prepare(
-      "SELECT 1 FROM prosa_dead_letters WHERE worker = ? AND stream_seq = ? AND resolution IN ('retried', 'skipped')",
-    )
-    .pluck();
-  return (worker, seq) => retried.get(worker, seq) !== undefined;
-}
-
-/** Whether an operator gave up on a dead letter (skipped or purged); prepared once. */
-export function createGivenUpCheck(db: SqliteDatabase): (worker: string, seq: number) => boolean {
-  const given = db
-    .prepare(
-      "SELECT 1 FROM prosa_dead_letters WHERE worker = ? AND stream_seq = ? AND resolution IN ('skipped', 'purged')",
-    )
-    .pluck();
-  return (worker, seq) => given.get(worker, seq) !== undefined;
-}
+export const createRetriedCheck = (db: SqliteDatabase) => createResolutionCheck(db, ['retried', 'skipped']);
 
 /** What feeding a dead letter again did: the engine's out-of-order outcome. */
 export type RetryOutcome =
