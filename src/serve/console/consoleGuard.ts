@@ -82,6 +82,10 @@ export function createGuard(o: GuardOptions) {
   };
 
   return {
+    /** Why any request is refused for its Host alone, or undefined when allowed. */
+    host(req: IncomingMessage): Refusal | undefined {
+      return hostOk(req) ? undefined : { status: 403, message: 'the Host header does not name this console' };
+    },
     /** Why a read (GET of /api/...) is refused, or undefined when allowed. */
     read(req: IncomingMessage): Refusal | undefined {
       if (!hostOk(req)) return { status: 403, message: 'the Host header does not name this console' };

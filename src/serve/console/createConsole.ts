@@ -102,9 +102,11 @@ export function createConsole(o: ConsoleOptions & { host: string; log: Logger; n
   async function handleApi(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
     const parts = path.slice('/api/'.length).split('/').filter(Boolean).map(decodeURIComponent);
     if (req.method === 'GET') {
-      const refusal = guard.read(req);
+      // Whether the page must ask for a token: open (it holds no data), as the page itself is.
+      const session = parts.length === 1 && parts[0] === 'session';
+      const refusal = session ? guard.host(req) : guard.read(req);
       if (refusal) return refuse(res, refusal);
-      if (parts.length === 1 && parts[0] === 'session') return json(res, 200, guard.describe());
+      if (session) return json(res, 200, guard.describe());
       if (parts.length === 1 && parts[0] === 'events') return feed.listen(res);
       const answer = await api.read(parts);
       if (answer) return json(res, answer.status, answer.body);
