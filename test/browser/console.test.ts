@@ -6,12 +6,13 @@
 import { jetstream } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import Database from 'better-sqlite3';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import topology from '../../projections/topology.js';
 import { publishDemo } from '../../src/cim/demo/index.js';
 import type { WorkerStatus } from '../../src/ops/status.js';
 import { readTopologyView } from '../../src/ops/topologyView.js';
+import { launchBrowser } from '../support/browser.js';
 import { notes, notesFault } from '../support/fixtures/notes.js';
 import { watchSaga } from '../support/fixtures/watchSaga.js';
 import { startNatsServer, type TestNatsServer } from '../support/natsServer.js';
@@ -63,17 +64,7 @@ describe('the console in a browser, on a running runtime', () => {
     await publish('notes.b', { type: 'Noted', id: 'b', text: 'waits for b' });
     for (const id of ['w1', 'w2']) await publish(`w.${id}`, { type: 'Start', id });
     await t.runtime.caughtUp({ timeoutMs: 30_000 });
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchBrowser();
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   }, 60_000);
 
@@ -102,6 +93,11 @@ describe('the console in a browser, on a running runtime', () => {
       expect(await cell('state').locator('span.state').innerText()).toBe(w.state);
     }
     expect((await statusOf('notes')).deadLettered).toBe(2);
+    if (SHOTS) {
+      // A few refreshes, so the lag chart has a line.
+      const updates = async () => Number(await page.locator('body').getAttribute('data-updates'));
+      await expect.poll(updates, { timeout: 20_000 }).toBeGreaterThanOrEqual(4);
+    }
     await shot('workers');
   });
 
