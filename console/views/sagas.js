@@ -43,14 +43,18 @@ export async function renderSagas(root, live) {
       h('label', {}, 'Saga ', picker),
       h('button', { onclick: refresh }, 'Refresh'),
     ),
-    h('h2', {}, `Instances by state (${v.instances.length})`),
+    h('h2', {}, `Instances by state (${v.instanceCount})`),
     states.length === 0
       ? h('p', { class: 'muted' }, 'No live instances.')
       : table(
           ['state', 'instances'],
           states.map(([s, c]) => h('tr', {}, h('td', {}, s), h('td', { class: 'num' }, c))),
         ),
-    h('h2', {}, `Timers (${v.timers.length})`),
+    h(
+      'h2',
+      {},
+      `Timers (${v.timerCount}${v.timerCount > v.timers.length ? `, the first ${v.timers.length} due shown` : ''})`,
+    ),
     v.timers.length === 0
       ? h('p', { class: 'muted' }, 'No pending timers.')
       : table(
@@ -70,7 +74,11 @@ export async function renderSagas(root, live) {
             ),
           ),
         ),
-    h('h2', {}, `Instances`),
+    h(
+      'h2',
+      {},
+      v.instanceCount > v.instances.length ? `Instances (the first ${v.instances.length})` : 'Instances',
+    ),
     v.instances.length === 0
       ? null
       : table(

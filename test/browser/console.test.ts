@@ -28,6 +28,8 @@ describe('the console in a browser, on a running runtime', () => {
   let browser: Browser;
   let page: Page;
   let base: string;
+  /** Script errors and console errors of the page (a CSP violation among them). */
+  const pageErrors: string[] = [];
 
   const publish = async (subject: string, body: unknown) => {
     await jetstream(nc).publish(subject, typeof body === 'string' ? body : JSON.stringify(body));
@@ -66,6 +68,10 @@ describe('the console in a browser, on a running runtime', () => {
     await t.runtime.caughtUp({ timeoutMs: 30_000 });
     browser = await launchBrowser();
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    page.on('console', (m) => {
+      if (m.type() === 'error') pageErrors.push(m.text());
+    });
   }, 60_000);
 
   afterAll(async () => {
@@ -205,5 +211,9 @@ describe('the console in a browser, on a running runtime', () => {
       .poll(() => row.locator('td[data-col="progress"]').innerText(), { timeout: 30_000 })
       .toMatch(/swapped in at \d+/);
     await shot('rebuilds');
+  });
+
+  it('ran without a script error or a refused resource on any view', () => {
+    expect(pageErrors).toEqual([]);
   });
 });

@@ -47,6 +47,9 @@ export interface ApiAnswer {
 
 const ok = (body: unknown): ApiAnswer => ({ status: 200, body });
 
+/** Instances and timers listed on the page (the counts by state cover them all). */
+const MAX_INSTANCES_LISTED = 500;
+
 /** A seq from a path segment, or a 400. */
 function seqOf(text: string): number | ApiAnswer {
   const n = Number(text);
@@ -80,7 +83,15 @@ function sagaView(c: AdminContext, saga: string) {
     createdAt: new Date(o.createdAt).toISOString(),
     publishedAt: o.publishedAt === null ? null : new Date(o.publishedAt).toISOString(),
   }));
-  return { saga: findWorker(c.config, saga).definition.name, instances, byState, timers, outbox };
+  return {
+    saga: findWorker(c.config, saga).definition.name,
+    instanceCount: instances.length,
+    instances: instances.slice(0, MAX_INSTANCES_LISTED),
+    byState,
+    timers: timers.slice(0, MAX_INSTANCES_LISTED),
+    timerCount: timers.length,
+    outbox,
+  };
 }
 
 function topology(c: AdminContext) {
