@@ -217,3 +217,48 @@ describe('the console in a browser, on a running runtime', () => {
     expect(pageErrors).toEqual([]);
   });
 });
+
+describe('the console beyond loopback, in a browser', () => {
+  const TOKEN = 'browser-test-token-0123456789';
+  let server: TestNatsServer;
+  let t: TestRuntime;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    server = await startNatsServer();
+    t = createTestRuntime(server.url, {
+      streams: { NOTES: { mode: 'managed', subjects: ['notes.>'] } },
+      projections: [notes],
+      http: { host: '0.0.0.0', port: 0, console: { token: TOKEN, protectReads: true } },
+    });
+    await t.runtime.start();
+    browser = await launchBrowser();
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+    await t?.cleanup();
+    await server?.cleanup();
+  });
+
+  it('asks for the token, shows nothing without the right one, and acts with it', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await page.goto(`http://127.0.0.1:${t.runtime.http?.port}/#workers`);
+    const form = page.locator('#token-form');
+    await form.waitFor({ timeout: 15_000 });
+    expect(await page.locator('tr[data-worker]').count()).toBe(0);
+    await page.locator('#token').fill('not-the-token-at-all-000');
+    await page.locator('#token-form button').click();
+    await expect.poll(() => page.locator('#live').innerText(), { timeout: 15_000 }).toContain('HTTP 401');
+    expect(await form.isVisible()).toBe(true);
+    expect(await page.locator('tr[data-worker]').count()).toBe(0);
+    await page.locator('#token').fill(TOKEN);
+    await page.locator('#token-form button').click();
+    const row = page.locator('tr[data-worker="notes"]');
+    await row.waitFor({ timeout: 15_000 });
+    await row.locator('button[data-action="pause"]').click();
+    await expect
+      .poll(async () => (await t.runtime.status()).projections[0]?.state, { timeout: 15_000 })
+      .toBe('paused');
+    await page.close();
+  });
+});

@@ -75,16 +75,18 @@ export function waitingBehind(
   const { waiting } = loadWaiting(db, worker);
   const bySeq = new Map(waiting.map((w) => [w.seq, w]));
   const blockers = new Map<number, Set<number>>();
-  const blockersOf = (seq: number, seen = new Set<number>()): Set<number> => {
+  const visiting = new Set<number>(); // a waiting event only waits for earlier ones; this only guards a bad row
+  const blockersOf = (seq: number): Set<number> => {
     const known = blockers.get(seq);
     if (known) return known;
     const out = new Set<number>();
+    if (visiting.has(seq)) return out;
+    visiting.add(seq);
     for (const a of bySeq.get(seq)?.after ?? []) {
-      if (seen.has(a)) continue;
-      seen.add(a);
       out.add(a);
-      if (bySeq.has(a)) for (const b of blockersOf(a, seen)) out.add(b);
+      if (bySeq.has(a)) for (const b of blockersOf(a)) out.add(b);
     }
+    visiting.delete(seq);
     blockers.set(seq, out);
     return out;
   };
