@@ -247,9 +247,10 @@ describe('the console beyond loopback, in a browser', () => {
     await form.waitFor({ timeout: 15_000 });
     expect(await page.locator('tr[data-worker]').count()).toBe(0);
     await page.locator('#token').fill('not-the-token-at-all-000');
+    // The submit hides the form at once; the server's 401 to the wrong token brings it back.
     await page.locator('#token-form button').click();
-    await expect.poll(() => page.locator('#live').innerText(), { timeout: 15_000 }).toContain('HTTP 401');
-    expect(await form.isVisible()).toBe(true);
+    await expect.poll(() => form.isVisible(), { timeout: 15_000 }).toBe(true);
+    expect(await page.locator('#live').innerText()).toContain('HTTP 401');
     expect(await page.locator('tr[data-worker]').count()).toBe(0);
     await page.locator('#token').fill(TOKEN);
     await page.locator('#token-form button').click();
