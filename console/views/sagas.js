@@ -19,7 +19,9 @@ async function cancel(saga, t, refresh) {
 const stateText = (s) => (typeof s === 'string' ? s : JSON.stringify(s));
 
 export async function renderSagas(root, live) {
-  const sagas = live.status?.sagas.map((s) => s.name) ?? [];
+  // Opened straight on this view, the live status may not have come yet: ask for it.
+  const status = live.status ?? (await read('status'));
+  const sagas = status.sagas.map((s) => s.name);
   if (sagas.length === 0) return fill(root, h('p', { class: 'muted' }, 'No sagas are configured.'));
   if (!sagas.includes(chosen)) chosen = sagas[0];
   const refresh = () => renderSagas(root, live);

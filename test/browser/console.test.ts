@@ -165,7 +165,8 @@ describe('the console in a browser, on a running runtime', () => {
     }
   });
 
-  it("shows a saga's instances and timers, and cancels a timer", async () => {
+  it("shows a saga's instances and timers, and cancels a timer (opened straight on that view)", async () => {
+    await page.goto('about:blank');
     await page.goto(`${base}/#sagas`);
     const timer = page.locator('tr[data-timer="w1:late"]');
     await timer.waitFor({ timeout: 15_000 });
