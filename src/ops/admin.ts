@@ -12,7 +12,7 @@ import { createProjectionEngine, type OutOfOrderOutcome, type Released } from '.
 import { createSagaEngine } from '../engine/sagaEngine.js';
 import { ProsaError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { encodeMessages, sendControl } from '../nats/control.js';
+import { type ControlSender, encodeMessages, sendControl } from '../nats/control.js';
 import { createDeadLetterDispatcher } from '../nats/deadLetterDispatcher.js';
 import { moveCheckpoint } from '../store/checkpoints.js';
 import type { SqliteDatabase } from '../store/database.js';
@@ -23,6 +23,7 @@ import {
   retryRecorder,
   unresolvedDeadLetterSeqs,
 } from '../store/deadLetters.js';
+import { listOutbox, type OutboxEntry } from '../store/outbox.js';
 import { clearPause, recordPause } from '../store/pauses.js';
 import { listSagaInstances } from '../store/sagaInstances.js';
 import { recordSkip } from '../store/skips.js';
@@ -47,6 +48,20 @@ export interface AdminContext {
   log: Logger;
   /** Where the times of pauses, resets and cancellations come from. */
   clock: Clock;
+  /**
+   * How commands reach a running worker. @default sendControl over `nc` (the console of
+   * `prosa run` passes its own control handler, so it does not ask itself over NATS)
+   */
+  control?: ControlSender;
+}
+
+/** The way to a running worker, or none without NATS (then SQLite is changed directly). */
+function controlOf(c: AdminContext): ControlSender | undefined {
+  if (c.control) return c.control;
+  const { nc } = c;
+  return nc
+    ? (worker, command, body, timeoutMs) => sendControl(nc, worker, command, body, timeoutMs)
+    : undefined;
 }
 
 type Found =
@@ -104,8 +119,9 @@ async function ask(
   command: 'pause' | 'resume',
   body: Record<string, unknown> = {},
 ): Promise<boolean> {
-  if (!c.nc) return false;
-  const reply = await sendControl(c.nc, worker, command, body);
+  const send = controlOf(c);
+  if (!send) return false;
+  const reply = await send(worker, command, body);
   if (!reply) return false;
   if (!reply.ok) throw new ProsaError('PROSA_NOT_FOUND', `${worker}: ${reply.error}`);
   return true;
@@ -222,7 +238,8 @@ export async function retryDeadLetters(
   consumer: string,
   seq?: number,
 ): Promise<{ via: AdminResult['via']; outcomes: OutOfOrderOutcome[] }> {
-  const { nc, js, jsm } = needNats(c);
+  const { js, jsm } = needNats(c);
+  const send = controlOf(c) as ControlSender;
   const found = findWorker(c.config, consumer);
   const worker = found.definition.name;
   const durable = c.config.workers[worker]?.consumer ?? worker;
@@ -236,7 +253,7 @@ export async function retryDeadLetters(
   if (messages.length === 0) return { via: 'sqlite', outcomes: [] };
   let outcomes: OutOfOrderOutcome[];
   let via: AdminResult['via'] = 'running worker';
-  const reply = await sendControl(nc, worker, 'retry', { messages: encodeMessages(messages) }, 60_000);
+  const reply = await send(worker, 'retry', { messages: encodeMessages(messages) }, 60_000);
   if (reply) {
     if (!reply.ok) throw new ProsaError('PROSA_NOT_FOUND', `${worker}: ${reply.error}`);
     outcomes = reply.result as OutOfOrderOutcome[];
@@ -316,7 +333,8 @@ async function skipOne(
   seq: number,
 ): Promise<{ via: AdminResult['via']; released: Released }> {
   const worker = found.definition.name;
-  const reply = c.nc ? await sendControl(c.nc, worker, 'skip', { seq }, 60_000) : undefined;
+  const send = controlOf(c);
+  const reply = send ? await send(worker, 'skip', { seq }, 60_000) : undefined;
   if (reply) {
     if (!reply.ok) throw new ProsaError('PROSA_NOT_FOUND', `${worker}: ${reply.error}`);
     return { via: 'running worker', released: reply.result as Released };
@@ -355,6 +373,13 @@ export function sagaInstances(c: AdminContext, saga: string): SagaInstanceView[]
     updatedAt: r.updatedAt,
     timeouts: byInstance.get(r.instance) ?? [],
   }));
+}
+
+/** A saga's commands in its outbox: not yet published first, then the newest published (until pruned). */
+export function sagaOutbox(c: AdminContext, saga: string, limit = 200): OutboxEntry[] {
+  const found = findWorker(c.config, saga);
+  if (found.kind !== 'saga') throw new ProsaError('PROSA_NOT_FOUND', `${saga} is a projection, not a saga`);
+  return listOutbox(c.db, found.definition.name, limit);
 }
 
 /** Cancels a pending timeout so it never fires (the instance stays where it is). */

@@ -10,9 +10,11 @@ import type { ProjectionDefinition, ProsaEvent } from '../define/projection.js';
 import type { SagaDefinition } from '../define/saga.js';
 import { ProsaError } from '../errors.js';
 import { createLogger, type Logger } from '../logger.js';
-import { serveControl } from '../nats/control.js';
+import { type ControlSender, sendControl, serveControl } from '../nats/control.js';
 import { applyStreams } from '../nats/streams.js';
+import type { AdminContext } from '../ops/admin.js';
 import { collectStatus, type LiveWorkerInfo, type RuntimeStatus } from '../ops/status.js';
+import type { ConsoleOptions } from '../serve/console/createConsole.js';
 import { type Health, type HttpServer, startHttpServer } from '../serve/httpServer.js';
 import { createMetrics, type Metrics } from '../serve/metrics.js';
 import { readCheckpoint } from '../store/checkpoints.js';
@@ -108,6 +110,11 @@ class RuntimeImpl implements Runtime {
   private starting: Promise<void> | undefined;
   private draining: Promise<void> | undefined;
   private closing: Promise<void> | undefined;
+  /** What `prosa pause|resume|dlq retry|dlq skip` from another process end in; the console calls it directly. */
+  private readonly controlHandler = createControlHandler({
+    workerNamed: (n) => this.workerNamed(n),
+    find: (n) => this.workers.get(n),
+  });
   /** Ends a start's wait for NATS when the runtime is drained meanwhile. */
   private readonly stopWaiting = new AbortController();
   private running = false;
@@ -225,6 +232,7 @@ class RuntimeImpl implements Runtime {
           status: () => this.status(),
           health: () => this.health(),
           log,
+          ...(config.http.console.enabled ? { console: this.consoleOptions() } : {}),
         });
       }
       const link = await openNats(config, log, this.opened, this.stopWaiting.signal);
@@ -232,12 +240,7 @@ class RuntimeImpl implements Runtime {
       await applyStreams(link.jsm, config.streams, log);
       this.db = openDatabase(config.sqlitePath);
       this.createWorkers(this.db);
-      this.control = serveControl(
-        link.nc,
-        () => [...this.workers.keys(), ...this.versionRebuilds.progress.keys()],
-        createControlHandler({ workerNamed: (n) => this.workerNamed(n), find: (n) => this.workers.get(n) }),
-        log,
-      );
+      this.control = serveControl(link.nc, () => this.controlTargets(), this.controlHandler, log);
       await Promise.all([...this.workers.values()].map((w) => w.start()));
       this.running = true;
       log.info(
@@ -252,6 +255,45 @@ class RuntimeImpl implements Runtime {
       await this.closeAll();
       throw e;
     }
+  }
+
+  /** The workers this process answers control commands for. */
+  private controlTargets(): string[] {
+    return [...this.workers.keys(), ...this.versionRebuilds.progress.keys()];
+  }
+
+  /**
+   * The control plane without the round trip over NATS: a worker of this process gets the very
+   * call a control request would make (and the same answer, as JSON); another's goes over NATS.
+   */
+  private readonly localControl: ControlSender = async (worker, command, body = {}, timeoutMs) => {
+    if (!this.controlTargets().includes(worker)) {
+      const link = this.opened.link;
+      return link ? sendControl(link.nc, worker, command, body, timeoutMs) : undefined;
+    }
+    try {
+      const result: unknown = await this.controlHandler(worker, command, body);
+      return { ok: true, result: result === undefined ? undefined : JSON.parse(JSON.stringify(result)) };
+    } catch (e) {
+      return { ok: false, error: e instanceof Error ? e.message : String(e) };
+    }
+  };
+
+  /** What the CLI's admin commands get, for this process: its SQLite, its NATS, its workers. */
+  private adminContext(): AdminContext {
+    const { link, db } = this.started();
+    const { config, log, clock } = this;
+    return { config, db, nc: link.nc, js: link.js, jsm: link.jsm, log, clock, control: this.localControl };
+  }
+
+  private consoleOptions(): ConsoleOptions {
+    const page = this.config.http.console;
+    return {
+      backend: { status: () => this.status(), admin: () => this.adminContext() },
+      rebuild: (name, onProgress) => this.rebuild(name, { onProgress, reason: 'requested from the console' }),
+      token: page.token,
+      protectReads: page.protectReads,
+    };
   }
 
   drain(): Promise<void> {
