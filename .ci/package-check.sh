@@ -65,13 +65,15 @@ PORT=$(node -e "const s = require('node:net').createServer().listen(0, '127.0.0.
 nats-server -js -a 127.0.0.1 -p "$PORT" -sd "$WORK/nats" >"$WORK/nats.log" 2>&1 &
 NATS_PID=$!
 for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break; sleep 0.1; done
-export NATS_URL="nats://127.0.0.1:$PORT" PROSA_DB="$WORK/app.db" LOG_LEVEL=warn
+HTTP_PORT=$(node -e "const s = require('node:net').createServer().listen(0, '127.0.0.1', () => { console.log(s.address().port); s.close(); })")
+export NATS_URL="nats://127.0.0.1:$PORT" PROSA_DB="$WORK/app.db" LOG_LEVEL=warn PROSA_HTTP_PORT="$HTTP_PORT"
 "$PROSA" streams apply
 "$PROSA" run >"$WORK/run.log" 2>&1 &
 RUN_PID=$!
 EXPECTED=$(node publish.mjs 2000 25)
 "$PROSA" status --wait-caught-up --timeout 60s || { cat "$WORK/run.log"; fail "not caught up"; }
 node checkRows.mjs "$PROSA_DB" "$EXPECTED"
+node console.mjs "http://127.0.0.1:$HTTP_PORT" || fail "the console of the installed package"
 "$PROSA" status
 kill -TERM "$RUN_PID"
 CODE=0
@@ -79,7 +81,7 @@ wait "$RUN_PID" || CODE=$?
 RUN_PID=
 [ "$CODE" = 0 ] || { cat "$WORK/run.log"; fail "prosa run exited $CODE on SIGTERM"; }
 echo "prosa run drained and exited 0 on SIGTERM"
-unset PROSA_DB
+unset PROSA_DB PROSA_HTTP_PORT
 
 step "prosa/testkit and prosa/cim from JavaScript"
 node testkit.mjs

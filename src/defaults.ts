@@ -92,6 +92,21 @@ export const defaults = Object.freeze({
     host: '127.0.0.1',
     /** Where /healthz and /metrics answer (PROSA_HTTP_PORT); 0 picks a free port. */
     port: 9464,
+    console: Object.freeze({
+      /** The operator's console at `/` (same server as /metrics). */
+      enabled: true,
+      /**
+       * Whether reads (status, dead letters, sagas, topology) need the token too; actions always do
+       * once a token is set, and a console bound beyond loopback needs one.
+       */
+      protectReads: false,
+      /** The shortest token accepted (PROSA_CONSOLE_TOKEN or http.console.token). */
+      minTokenLength: 16,
+      /** How often the page's live view (server-sent events) is refreshed. */
+      refreshMs: 2_000,
+      /** How many refreshes of lag the page's chart keeps (5 minutes at 2 s). */
+      historySamples: 150,
+    }),
   }),
   stream: Object.freeze({
     retention: 'limits' as const,

@@ -226,6 +226,23 @@ const configSchema = z
         host: z.string().default(defaults.http.host),
         /** 0 picks a free port; PROSA_HTTP_PORT overrides it. @default 9464 */
         port: z.number().int().min(0).max(65_535, 'must be a port 0-65535').default(defaults.http.port),
+        /** The operator's console served at `/` beside /metrics. */
+        console: z
+          .object({
+            enabled: z.boolean().default(defaults.http.console.enabled),
+            /** Needed for every action once set, and to start at all when `host` is not loopback; PROSA_CONSOLE_TOKEN overrides it. */
+            token: z
+              .string()
+              .min(
+                defaults.http.console.minTokenLength,
+                `must be at least ${defaults.http.console.minTokenLength} characters (e.g. \`openssl rand -hex 24\`)`,
+              )
+              .optional(),
+            /** Whether reads need the token too. @default false */
+            protectReads: z.boolean().default(defaults.http.console.protectReads),
+          })
+          .strict()
+          .prefault({}),
       })
       .strict()
       .prefault({}),
@@ -316,10 +333,13 @@ function envOverrides(env: Env, issues: { path: string; message: string }[]): Re
   if (env.PROSA_DB) out.sqlite = { path: env.PROSA_DB };
   if (env.PROSA_INSTANCE) out.instance = env.PROSA_INSTANCE;
   if (env.LOG_LEVEL) out.log = { level: env.LOG_LEVEL };
+  const http: Record<string, unknown> = {};
   if (env.PROSA_HTTP_PORT) {
     const port = envPort(env.PROSA_HTTP_PORT, issues);
-    if (port !== undefined) out.http = { port };
+    if (port !== undefined) http.port = port;
   }
+  if (env.PROSA_CONSOLE_TOKEN) http.console = { token: env.PROSA_CONSOLE_TOKEN };
+  if (Object.keys(http).length > 0) out.http = http;
   return out;
 }
 
@@ -445,6 +465,12 @@ export function resolveConfig(input: unknown, options: ResolveConfigOptions = {}
   if (c.nats.password !== undefined && c.nats.user === undefined) {
     issues.push({ path: 'nats.user', message: 'a password needs a user (NATS_USER)' });
   }
+  if (c.http.console.protectReads && c.http.console.token === undefined) {
+    issues.push({
+      path: 'http.console.protectReads',
+      message: 'reads can only be guarded by a token: set http.console.token or PROSA_CONSOLE_TOKEN',
+    });
+  }
   if (issues.length > 0) throw new ConfigError(issues, source);
 
   const dataDir = isAbsolute(c.dataDir) ? c.dataDir : resolve(cwd, c.dataDir);
@@ -465,7 +491,7 @@ export function resolveConfig(input: unknown, options: ResolveConfigOptions = {}
     >[],
     sagas: Object.freeze([...c.sagas]) as unknown as readonly SagaDefinition<ProsaEvent, string, string>[],
     workers: Object.freeze(workers),
-    http: Object.freeze(c.http),
+    http: Object.freeze({ ...c.http, console: Object.freeze(c.http.console) }),
     source,
   });
 }

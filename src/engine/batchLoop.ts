@@ -107,6 +107,8 @@ export function attemptBatch(
   apply: ApplyMessage,
   /** Parks the entities of a dead letter (./parking.ts). */
   park?: (seq: number, slots: readonly string[]) => void,
+  /** The entities a message an operator skipped parks: it is a dead letter like any other. */
+  slotsOf?: (msg: RawEvent) => readonly string[] | undefined,
 ): BatchAttempt | ApplyFailed {
   const attempt: BatchAttempt = {
     applied: 0,
@@ -129,7 +131,7 @@ export function attemptBatch(
     const skip = policy.skipped?.(msg.seq);
     const poison = skip === undefined ? poisoned.get(msg.seq) : undefined;
     let reason = skip ?? poison?.reason;
-    let parks = poison?.park;
+    let parks = skip !== undefined ? slotsOf?.(msg) : poison?.park;
     if (reason === undefined) {
       const outcome = apply(msg);
       if (outcome.kind === 'failed') return outcome;

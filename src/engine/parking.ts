@@ -43,6 +43,15 @@ export function slotsOfKeys(keys: readonly (readonly [string, unknown])[]): stri
   return slots;
 }
 
+/** What `read` returns, or undefined when it throws (the slots of a message the code cannot read). */
+export function slotsIfReadable(read: () => readonly string[] | undefined): readonly string[] | undefined {
+  try {
+    return read();
+  } catch {
+    return undefined;
+  }
+}
+
 export class ParkingLot {
   private readonly parked = new Map<string, number>();
   private readonly blockers = new Map<number, Blocker>();
@@ -123,12 +132,32 @@ export class ParkingLot {
     if (!of) return false;
     const after: number[] = [];
     for (const s of of) {
-      const b = this.parked.get(s);
+      const tail = this.parked.get(s);
+      if (tail === undefined) continue;
+      // An event older than the chain's tail is delivered again (a saga reset): it waits only
+      // behind what came before it, if anything did.
+      const b = tail < msg.seq ? tail : this.latestBefore(tail, msg.seq);
       if (b !== undefined && !after.includes(b)) after.push(b);
     }
     if (after.length === 0) return false;
     this.wait(msg, of, after);
     return true;
+  }
+
+  /** The latest blocker before `seq` in the chain that ends at `tail` (walking what each waits for). */
+  private latestBefore(tail: number, seq: number): number | undefined {
+    let latest: number | undefined;
+    const seen = new Set<number>();
+    const todo = [tail];
+    while (todo.length > 0) {
+      const at = todo.pop() as number;
+      if (seen.has(at)) continue;
+      seen.add(at);
+      if (at < seq && (latest === undefined || at > latest)) latest = at;
+      const b = this.blockers.get(at);
+      if (b?.waiting) todo.push(...b.waiting.after);
+    }
+    return latest;
   }
 
   /**
@@ -175,8 +204,33 @@ export class ParkingLot {
       return;
     }
     if (slots.length === 0) return;
-    this.set(this.blockers, seq, { seq, slots, dependents: b?.dependents ?? [] });
-    for (const s of slots) this.park(s, seq);
+    const known = b ? [...b.slots, ...slots.filter((s) => !b.slots.includes(s))] : slots;
+    this.set(this.blockers, seq, { seq, slots: known, dependents: b?.dependents ?? [] });
+    // Dead-lettered again (a saga reset delivers it again): a later event may be the chain's tail.
+    for (const s of slots) if ((this.parked.get(s) ?? 0) < seq) this.park(s, seq);
+  }
+
+  /**
+   * The dead letters before `seq` that entities among `slots` wait behind (directly, or through a
+   * waiting event), in stream order; `slots` is asked only when something waits.
+   */
+  deadLettersBefore(seq: number, slots: () => readonly string[] | undefined): number[] {
+    if (this.blockers.size === 0) return [];
+    const of = slots();
+    if (!of || of.length === 0) return [];
+    const roots = new Set<number>();
+    const rootsOf = (b: Blocker) => {
+      if (!b.waiting) roots.add(b.seq);
+      else
+        for (const a of b.waiting.after) {
+          const next = this.blockers.get(a);
+          if (next) rootsOf(next);
+        }
+    };
+    for (const b of this.blockers.values()) {
+      if (b.seq < seq && b.slots.some((s) => of.includes(s))) rootsOf(b);
+    }
+    return [...roots].filter((r) => r < seq).sort((x, y) => x - y);
   }
 
   /** The message of a waiting event. */
@@ -271,7 +325,8 @@ export class ParkingLot {
       const b = this.blockers.get(a);
       if (b) this.set(this.blockers, a, { ...b, dependents: [...b.dependents, msg.seq] });
     }
-    for (const s of slots) this.park(s, msg.seq);
+    // The chain's tail moves to it, unless a later event already waits (it is delivered again).
+    for (const s of slots) if ((this.parked.get(s) ?? 0) < msg.seq) this.park(s, msg.seq);
     this.ops.push({ op: 'wait', msg, after });
   }
 

@@ -36,7 +36,7 @@ import {
   WAITING,
 } from './batchLoop.js';
 import { createEntityStates, type EntityStates, type PendingWrite } from './entityState.js';
-import { ParkingLot, slotsOfKeys } from './parking.js';
+import { ParkingLot, slotsIfReadable, slotsOfKeys } from './parking.js';
 import { attemptRelease, type OutOfOrderOutcome, type Released, type ReleaseStart } from './release.js';
 
 export type { BatchResult, DeadLetter } from './batchLoop.js';
@@ -180,6 +180,7 @@ class ProjectionEngineImpl implements ProjectionEngine {
   }
 
   private readonly park = (seq: number, slots: readonly string[]) => this.lot.deadLetter(seq, slots);
+  private readonly parkableMessage = (msg: RawEvent) => this.lot.slots(() => this.slotsOfMessage(msg));
 
   applyBatch(messages: readonly RawEvent[]): BatchResult {
     const attempt = applyBatchWith(
@@ -192,6 +193,7 @@ class ProjectionEngineImpl implements ProjectionEngine {
           this.policy,
           this.applyOne,
           this.park,
+          this.parkableMessage,
         ),
       () => this.discardBatch(),
     );
@@ -291,10 +293,14 @@ class ProjectionEngineImpl implements ProjectionEngine {
     within: (outcome: OutOfOrderOutcome) => void,
   ): OutOfOrderOutcome[] {
     return messages.map((msg) => {
-      const attempt = this.release({ retry: msg }, (o) => within(o));
+      const attempt = this.release({ retry: msg, slots: () => this.slotsOfMessage(msg) }, (o) => within(o));
       return attempt.outcome as OutOfOrderOutcome;
     });
   }
+
+  /** The slots the code that runs now reads in a message, or undefined when it cannot read them. */
+  private readonly slotsOfMessage = (msg: RawEvent) =>
+    slotsIfReadable(() => slotsOfKeys(this.definition.keys(this.definition.decode(msg))));
 
   skipDeadLetter(seq: number, within: () => void): Released {
     return this.release({ skip: seq }, within).released;

@@ -20,7 +20,8 @@ export interface Released {
 /** What feeding one message out of order did, and what that released. */
 export type OutOfOrderOutcome =
   | { seq: number; applied: true; released?: Released }
-  | { seq: number; applied: false; reason: string };
+  /** `waitsBehind`: not tried, its entities wait behind these earlier dead letters (resolve them first). */
+  | { seq: number; applied: false; reason: string; waitsBehind?: readonly number[] };
 
 export interface ReleaseAttempt {
   /** The retried dead letter's outcome (a retry only). */
@@ -31,8 +32,11 @@ export interface ReleaseAttempt {
   raw: Map<number, RawEvent>;
 }
 
-/** A dead letter fed again, or the seq of one given up on. */
-export type ReleaseStart = { retry: RawEvent } | { skip: number };
+/**
+ * A dead letter fed again (with the entity slots the code that runs now reads in it, undefined when
+ * it cannot), or the seq of one given up on.
+ */
+export type ReleaseStart = { retry: RawEvent; slots: () => readonly string[] | undefined } | { skip: number };
 
 /**
  * One attempt at a retry or a skip and what it releases; `apply` must not hold the message back
@@ -48,6 +52,19 @@ export function attemptRelease(
   let ready: number[];
   if ('retry' in start) {
     const { seq } = start.retry;
+    // Its entities, known now, may wait behind an earlier dead letter: applied now, it would pass
+    // their events that wait.
+    const behind = lot.deadLettersBefore(seq, start.slots);
+    if (behind.length > 0) {
+      const list = behind.join(', ');
+      attempt.outcome = {
+        seq,
+        applied: false,
+        reason: `its entities wait behind dead letter${behind.length > 1 ? 's' : ''} ${list}: retry or skip ${behind.length > 1 ? 'those' : 'that one'} first`,
+        waitsBehind: behind,
+      };
+      return attempt;
+    }
     const poison = poisoned.get(seq);
     const outcome = poison ? undefined : apply(start.retry);
     if (outcome?.kind === 'failed') return outcome;

@@ -24,7 +24,7 @@ import {
 import { subjectMatcher } from '../define/subjects.js';
 import { createCheckpointMover, readCheckpoint } from '../store/checkpoints.js';
 import type { SqliteDatabase } from '../store/database.js';
-import { createDeadLetterWriter } from '../store/deadLetters.js';
+import { createDeadLetterWriter, createResolutionCheck } from '../store/deadLetters.js';
 import { createOutboxReader, createOutboxWriter, eventPosition } from '../store/outbox.js';
 import { createSagaInstanceStore, type SagaInstanceStore } from '../store/sagaInstances.js';
 import { createTimerStore, type TimerStore } from '../store/timers.js';
@@ -51,7 +51,7 @@ import {
   rejected,
   WAITING,
 } from './batchLoop.js';
-import { ParkingLot } from './parking.js';
+import { ParkingLot, slotsIfReadable } from './parking.js';
 import { attemptRelease, type OutOfOrderOutcome, type Released, type ReleaseStart } from './release.js';
 import {
   createSagaEffectSink,
@@ -92,6 +92,7 @@ class SagaEngineImpl implements SagaEngine {
   private readonly instances: SagaInstanceStore;
   private readonly timers: TimerStore;
   private readonly lot: ParkingLot;
+  private readonly givenUp: (worker: string, seq: number) => boolean;
   private readonly commit: (
     checkpoint: number,
     dead: DeadLetter[],
@@ -143,6 +144,7 @@ class SagaEngineImpl implements SagaEngine {
 
     const saga = this.name;
     this.lot = new ParkingLot((options.deadLetters ?? defaults.worker.deadLetters) === 'ordered', db, saga);
+    this.givenUp = createResolutionCheck(db, ['skipped', 'purged']);
     this.instances = createSagaInstanceStore(db);
     this.timers = createTimerStore(db);
     const addCommand = createOutboxWriter(db);
@@ -349,7 +351,9 @@ class SagaEngineImpl implements SagaEngine {
           poisoned,
           this.policy,
           this.applyOne,
-          (seq, slots) => this.lot.deadLetter(seq, slots),
+          // One an operator gave up on, delivered again by a reset, holds nothing back.
+          (seq, slots) => this.givenUp(this.name, seq) || this.lot.deadLetter(seq, slots),
+          (msg) => this.lot.slots(() => this.slotsOfMessage(msg)),
         ),
       () => this.discardBatch(),
     );
@@ -498,8 +502,16 @@ class SagaEngineImpl implements SagaEngine {
     messages: readonly RawEvent[],
     within: (outcome: OutOfOrderOutcome) => void,
   ): OutOfOrderOutcome[] {
-    return messages.map((msg) => this.release({ retry: msg }, within).outcome as OutOfOrderOutcome);
+    return messages.map(
+      (msg) =>
+        this.release({ retry: msg, slots: () => this.slotsOfMessage(msg) }, within)
+          .outcome as OutOfOrderOutcome,
+    );
   }
+
+  /** The slots the code that runs now reads in a message, or undefined when it cannot read them. */
+  private readonly slotsOfMessage = (msg: RawEvent) =>
+    slotsIfReadable(() => instanceSlots(this.definition.correlate(this.definition.decode(msg))));
 
   skipDeadLetter(seq: number, within: () => void): Released {
     return this.release({ skip: seq }, within).released;

@@ -145,8 +145,10 @@ function internSubject(subject: string): string {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-/** Deletes the durable and creates it again at the checkpoint + 1 (SQLite is the truth for positions). */
-/** Creates the durable at the checkpoint + 1; resolves to the number of messages it has to deliver. */
+/**
+ * Deletes the durable and creates it again at the checkpoint + 1 (SQLite is the truth for
+ * positions); resolves to the number of messages it has to deliver.
+ */
 async function recreateDurable(options: StreamConsumerOptions): Promise<number> {
   const { jsm, stream, durable, log } = options;
   const startSeq = await options.startSeq();

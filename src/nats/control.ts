@@ -70,6 +70,18 @@ export function serveControl(
 }
 
 /**
+ * How an operator command reaches the process that runs a worker: `sendControl` over NATS from
+ * another process; inside `prosa run` (its console) the same handler is called in process.
+ * Resolves to undefined when no process runs the worker.
+ */
+export type ControlSender = (
+  worker: string,
+  command: ControlCommand,
+  body?: Record<string, unknown>,
+  timeoutMs?: number,
+) => Promise<ControlReply | undefined>;
+
+/**
  * Sends a control command to whichever process runs `worker`. Resolves to undefined when no process
  * runs it (no responders), so the caller can act on SQLite itself.
  */

@@ -12,7 +12,7 @@ import { createProjectionEngine, type OutOfOrderOutcome, type Released } from '.
 import { createSagaEngine } from '../engine/sagaEngine.js';
 import { ProsaError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { encodeMessages, sendControl } from '../nats/control.js';
+import { type ControlSender, encodeMessages, sendControl } from '../nats/control.js';
 import { createDeadLetterDispatcher } from '../nats/deadLetterDispatcher.js';
 import { moveCheckpoint } from '../store/checkpoints.js';
 import type { SqliteDatabase } from '../store/database.js';
@@ -21,12 +21,15 @@ import {
   markDeadLetterSkipped,
   readDeadLetterResolution,
   retryRecorder,
+  unresolvedDeadLetterSeqs,
 } from '../store/deadLetters.js';
+import { listOutbox, type OutboxEntry } from '../store/outbox.js';
 import { clearPause, recordPause } from '../store/pauses.js';
 import { listSagaInstances } from '../store/sagaInstances.js';
 import { recordSkip } from '../store/skips.js';
 import { cancelTimer, listPendingTimers } from '../store/timers.js';
-import { countWaitingBehind } from '../store/waiting.js';
+import { blockingSeqs, countWaitingBehind } from '../store/waiting.js';
+import { workerHeldElsewhere } from '../store/workers.js';
 import { type Clock, isoNow } from '../time/clock.js';
 import {
   type DeadLetterEntry,
@@ -45,6 +48,20 @@ export interface AdminContext {
   log: Logger;
   /** Where the times of pauses, resets and cancellations come from. */
   clock: Clock;
+  /**
+   * How commands reach a running worker. @default sendControl over `nc` (the console of
+   * `prosa run` passes its own control handler, so it does not ask itself over NATS)
+   */
+  control?: ControlSender;
+}
+
+/** The way to a running worker, or none without NATS (then SQLite is changed directly). */
+function controlOf(c: AdminContext): ControlSender | undefined {
+  if (c.control) return c.control;
+  const { nc } = c;
+  return nc
+    ? (worker, command, body, timeoutMs) => sendControl(nc, worker, command, body, timeoutMs)
+    : undefined;
 }
 
 type Found =
@@ -83,14 +100,28 @@ export interface AdminResult {
   detail: string;
 }
 
+/**
+ * A change written straight to SQLite would not reach a worker that runs in another process (its
+ * memory keeps the old state): when that worker did not answer on the control subject, refuse.
+ */
+function refuseUnderRunningWorker(c: AdminContext, worker: string, what: string): void {
+  const pid = workerHeldElsewhere(c.db, worker, c.clock);
+  if (pid === undefined) return;
+  throw new ProsaError(
+    'PROSA_WORKER_RUNNING',
+    `cannot ${what}: ${worker} runs in process ${pid} but did not answer on the control subject (${c.nc ? 'no reply' : 'NATS not reachable from here'}); try again when NATS is reachable, or stop that process first`,
+  );
+}
+
 async function ask(
   c: AdminContext,
   worker: string,
   command: 'pause' | 'resume',
   body: Record<string, unknown> = {},
 ): Promise<boolean> {
-  if (!c.nc) return false;
-  const reply = await sendControl(c.nc, worker, command, body);
+  const send = controlOf(c);
+  if (!send) return false;
+  const reply = await send(worker, command, body);
   if (!reply) return false;
   if (!reply.ok) throw new ProsaError('PROSA_NOT_FOUND', `${worker}: ${reply.error}`);
   return true;
@@ -104,6 +135,7 @@ export async function pauseWorker(
   const { definition } = findWorker(c.config, name);
   if (await ask(c, definition.name, 'pause', { reason }))
     return { worker: definition.name, via: 'running worker', detail: 'paused' };
+  refuseUnderRunningWorker(c, definition.name, 'pause it');
   recordPause(c.db, definition.name, { reason, byPid: null }, isoNow(c.clock));
   return { worker: definition.name, via: 'sqlite', detail: 'will stay paused when it starts' };
 }
@@ -113,6 +145,7 @@ export async function resumeWorker(c: AdminContext, name: string): Promise<Admin
   clearPause(c.db, definition.name);
   if (await ask(c, definition.name, 'resume'))
     return { worker: definition.name, via: 'running worker', detail: 'resumed' };
+  refuseUnderRunningWorker(c, definition.name, 'resume it');
   return { worker: definition.name, via: 'sqlite', detail: 'will run when it starts' };
 }
 
@@ -124,9 +157,11 @@ export async function handoverSaga(c: AdminContext, name: string): Promise<Admin
   const found = findWorker(c.config, name);
   if (found.kind !== 'saga')
     throw new ProsaError('PROSA_NOT_FOUND', `${name} is a projection: only a saga has a lease to hand over`);
-  const { nc } = needNats(c);
   const saga = found.definition.name;
-  const reply = await sendControl(nc, saga, 'handover', {}, 5_000, true);
+  // Only the holder answers: a timeout means no process holds it.
+  const reply = c.control
+    ? await c.control(saga, 'handover', {}, 5_000)
+    : await sendControl(needNats(c).nc, saga, 'handover', {}, 5_000, true);
   if (!reply)
     throw new ProsaError(
       'PROSA_NOT_FOUND',
@@ -153,6 +188,7 @@ export async function resetSaga(c: AdminContext, name: string, toSeq: number): P
     );
   const saga = found.definition.name;
   const running = await ask(c, saga, 'pause', { reason: `reset to ${toSeq}`, byPid: process.pid });
+  if (!running) refuseUnderRunningWorker(c, saga, 'move its checkpoint');
   try {
     moveCheckpoint(c.db, saga, toSeq, isoNow(c.clock));
   } finally {
@@ -201,16 +237,22 @@ export async function deadLetters(c: AdminContext, consumer?: string): Promise<D
   return entries;
 }
 
+/**
+ * Gives up on all of a consumer's dead letters: those that events wait behind are skipped first (what
+ * waited applies in order, as after \`dlq skip\`), then the DLQ stream is purged and the rest marked purged.
+ */
 export async function purgeDeadLettersOf(c: AdminContext, consumer: string): Promise<number> {
   const { jsm } = needNats(c);
-  const { definition } = findWorker(c.config, consumer);
-  return purgeDeadLetters(
-    jsm,
-    c.db,
-    c.config.workers[definition.name]?.consumer ?? definition.name,
-    definition.name,
-    c.clock,
-  );
+  const found = findWorker(c.config, consumer);
+  const worker = found.definition.name;
+  // A skip may release an event that fails and parks its entities again, behind a new letter.
+  for (;;) {
+    const blocking = blockingSeqs(c.db, worker);
+    const next = unresolvedDeadLetterSeqs(c.db, worker).filter((seq) => blocking.has(seq));
+    if (next.length === 0) break;
+    for (const seq of next) await skipOne(c, found, seq);
+  }
+  return purgeDeadLetters(jsm, c.db, c.config.workers[worker]?.consumer ?? worker, worker, c.clock);
 }
 
 /** Feeds dead letters again to their worker (the running one, or here when none runs). */
@@ -219,7 +261,8 @@ export async function retryDeadLetters(
   consumer: string,
   seq?: number,
 ): Promise<{ via: AdminResult['via']; outcomes: OutOfOrderOutcome[] }> {
-  const { nc, js, jsm } = needNats(c);
+  const { js, jsm } = needNats(c);
+  const send = controlOf(c) as ControlSender;
   const found = findWorker(c.config, consumer);
   const worker = found.definition.name;
   const durable = c.config.workers[worker]?.consumer ?? worker;
@@ -233,11 +276,12 @@ export async function retryDeadLetters(
   if (messages.length === 0) return { via: 'sqlite', outcomes: [] };
   let outcomes: OutOfOrderOutcome[];
   let via: AdminResult['via'] = 'running worker';
-  const reply = await sendControl(nc, worker, 'retry', { messages: encodeMessages(messages) }, 60_000);
+  const reply = await send(worker, 'retry', { messages: encodeMessages(messages) }, 60_000);
   if (reply) {
     if (!reply.ok) throw new ProsaError('PROSA_NOT_FOUND', `${worker}: ${reply.error}`);
     outcomes = reply.result as OutOfOrderOutcome[];
   } else {
+    refuseUnderRunningWorker(c, worker, 'retry its dead letters');
     via = 'sqlite';
     const stream = found.definition.source.stream;
     const engine = engineHere(c, found);
@@ -297,24 +341,35 @@ export async function skipDeadLetter(
         : `dead letter ${seq} of ${worker} is already ${resolution}`,
     );
   }
-  let released: Released;
-  let via: AdminResult['via'] = 'running worker';
-  const reply = c.nc ? await sendControl(c.nc, worker, 'skip', { seq }, 60_000) : undefined;
-  if (reply) {
-    if (!reply.ok) throw new ProsaError('PROSA_NOT_FOUND', `${worker}: ${reply.error}`);
-    released = reply.result as Released;
-  } else {
-    via = 'sqlite';
-    const engine = engineHere(c, found);
-    released = engine.skipDeadLetter(seq, () => markDeadLetterSkipped(c.db, worker, seq, isoNow(c.clock)));
-    engine.close();
-    await publishDeadLetters(c, worker, durable);
-  }
+  const { via, released } = await skipOne(c, found, seq);
   if (c.js && c.jsm) {
     const entries = (await listDeadLetters(c.js, c.jsm, durable)).filter((e) => e.seq === seq);
     await removeFromDlq(c.jsm, entries, [{ seq, applied: true }]);
   }
   return { worker, via, seq, released };
+}
+
+/** Skips one dead letter by the running worker, or here when none runs; the DLQ stream is left as it is. */
+async function skipOne(
+  c: AdminContext,
+  found: Found,
+  seq: number,
+): Promise<{ via: AdminResult['via']; released: Released }> {
+  const worker = found.definition.name;
+  const send = controlOf(c);
+  const reply = send ? await send(worker, 'skip', { seq }, 60_000) : undefined;
+  if (reply) {
+    if (!reply.ok) throw new ProsaError('PROSA_NOT_FOUND', `${worker}: ${reply.error}`);
+    return { via: 'running worker', released: reply.result as Released };
+  }
+  refuseUnderRunningWorker(c, worker, `skip dead letter ${seq}`);
+  const engine = engineHere(c, found);
+  const released = engine.skipDeadLetter(seq, () =>
+    markDeadLetterSkipped(c.db, worker, seq, isoNow(c.clock)),
+  );
+  engine.close();
+  await publishDeadLetters(c, worker, c.config.workers[worker]?.consumer ?? worker);
+  return { via: 'sqlite', released };
 }
 
 export interface SagaInstanceView {
@@ -341,6 +396,13 @@ export function sagaInstances(c: AdminContext, saga: string): SagaInstanceView[]
     updatedAt: r.updatedAt,
     timeouts: byInstance.get(r.instance) ?? [],
   }));
+}
+
+/** A saga's commands in its outbox: not yet published first, then the newest published (until pruned). */
+export function sagaOutbox(c: AdminContext, saga: string, limit = 200): OutboxEntry[] {
+  const found = findWorker(c.config, saga);
+  if (found.kind !== 'saga') throw new ProsaError('PROSA_NOT_FOUND', `${saga} is a projection, not a saga`);
+  return listOutbox(c.db, found.definition.name, limit);
 }
 
 /** Cancels a pending timeout so it never fires (the instance stays where it is). */

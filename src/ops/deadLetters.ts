@@ -93,13 +93,16 @@ export function retryable(
     .map((e) => ({ seq: e.seq, subject: e.subject, data: e.data }));
 }
 
-/** After a retry: applied or re-dead-lettered letters leave the DLQ stream (the latter come back under a new id). */
+/**
+ * After a retry: applied or re-dead-lettered letters leave the DLQ stream (the latter come back under
+ * a new id); one not tried, waiting behind an earlier letter, stays.
+ */
 export async function removeFromDlq(
   jsm: JetStreamManager,
   entries: readonly DeadLetterEntry[],
   outcomes: readonly OutOfOrderOutcome[],
 ): Promise<void> {
-  const done = new Set(outcomes.map((o) => o.seq));
+  const done = new Set(outcomes.filter((o) => o.applied || !o.waitsBehind).map((o) => o.seq));
   for (const e of entries) {
     if (done.has(e.seq)) await jsm.streams.deleteMessage(DLQ_STREAM, e.dlqSeq, false).catch(() => false);
   }

@@ -151,6 +151,38 @@ export function readTopologyView(db: SqliteDatabase): TopologyView {
   })();
 }
 
+/** What the model still holds of removed resources, networks and connections (is_active = 0). */
+export interface RemovedTopology {
+  resources: (TopologyResource & { reason: string | null })[];
+  networks: TopologyNetwork[];
+  connections: TopologyConnection[];
+}
+
+/** The inactive rows beside readTopologyView's active ones (the console draws both); at most `limit` of each. */
+export function readRemovedTopology(db: SqliteDatabase, limit = 2_000): RemovedTopology {
+  return db.transaction(() => ({
+    resources: db
+      .prepare(
+        `SELECT id, hostname, resource_type AS type, system, removed_reason AS reason
+           FROM compute_resources WHERE is_active = 0 ORDER BY id LIMIT ?`,
+      )
+      .all(limit) as RemovedTopology['resources'],
+    networks: db
+      .prepare(
+        `SELECT id, name, network_type AS type, cidr_v4 AS cidrV4, cidr_v6 AS cidrV6
+           FROM networks WHERE is_active = 0 ORDER BY id LIMIT ?`,
+      )
+      .all(limit) as TopologyNetwork[],
+    connections: db
+      .prepare(
+        `SELECT id, source_id AS source, source_interface AS sourceInterface,
+                target_id AS target, target_interface AS targetInterface
+           FROM connections WHERE is_active = 0 ORDER BY id LIMIT ?`,
+      )
+      .all(limit) as TopologyConnection[],
+  }))();
+}
+
 function parseAddresses(text: string | null): string[] {
   if (text === null) return [];
   try {

@@ -15,15 +15,21 @@ import { DeliverPolicy, type JetStreamClient, type JetStreamManager } from '@nat
 import Database from 'better-sqlite3';
 import { defaults } from '../defaults.js';
 import type { ProjectionDefinition, ProsaEvent, RawEvent } from '../define/projection.js';
-import { createProjectionEngine } from '../engine/projectionEngine.js';
+import { createProjectionEngine, type ProjectionEngine } from '../engine/projectionEngine.js';
 import { ProsaError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { ackOf, rawEventOf } from '../nats/consumer.js';
+import { listDeadLetters, removeFromDlq } from '../ops/deadLetters.js';
 import { lastSeqOnSubjects } from '../ops/status.js';
 import { copyActorSnapshots, ensureStateColumn, hasStateColumn } from '../store/actorState.js';
 import { readCheckpoint, writeCheckpoint } from '../store/checkpoints.js';
 import { openDatabase } from '../store/database.js';
-import { copyDeadLetters } from '../store/deadLetters.js';
+import {
+  markDeadLetterSkipped,
+  mergeRebuiltDeadLetters,
+  readDeadLetterResolution,
+  unresolvedDeadLetterSeqs,
+} from '../store/deadLetters.js';
 import { copyGaps } from '../store/gaps.js';
 import { pidAlive } from '../store/liveness.js';
 import { rerunMigrations } from '../store/migrations.js';
@@ -69,6 +75,8 @@ export interface RebuildOptions {
   onProgress?: (progress: RebuildProgress) => void;
   /** Pauses the live worker, if one runs; resolves once it has committed its batch and stopped. */
   pauseLive?: () => Promise<void>;
+  /** The live worker's durable consumer: its dead letters are `dlq.<consumer>`. @default the projection's name */
+  consumer?: string;
   /** Resumes the live worker after the swap (it re-reads the checkpoint). */
   resumeLive?: () => Promise<void>;
   /** @default systemClock */
@@ -243,6 +251,7 @@ async function rebuildLocked(o: RebuildOptions): Promise<RebuildResult> {
       }
       if (buffer.length > 0) engine.applyBatch(buffer);
     }
+    skipWhatWasGivenUpLive(engine, shadow, db, name, clock);
     const checkpoint = engine.checkpoint;
     engine.close();
     shadow.close();
@@ -251,8 +260,10 @@ async function rebuildLocked(o: RebuildOptions): Promise<RebuildResult> {
     // 4. The swap: one transaction on the live database.
     phase = 'swapping';
     report();
-    swap(db, shadowPath, definition, checkpoint, version, isoNow(clock));
+    const firstSeq = (await jsm.streams.info(stream)).state.first_seq;
+    const resolved = swap(db, shadowPath, definition, { checkpoint, version, firstSeq }, isoNow(clock));
     removeDatabaseFiles(shadowPath);
+    await removeResolvedFromDlq(o, resolved);
     phase = 'done';
     report();
     const ms = Math.round(performance.now() - started);
@@ -279,11 +290,11 @@ function swap(
   db: SqliteDatabase,
   shadowPath: string,
   definition: ProjectionDefinition<ProsaEvent, string>,
-  checkpoint: number,
-  version: number,
-  at: string,
-): void {
+  at: { checkpoint: number; version: number; firstSeq: number },
+  now: string,
+): number[] {
   const name = definition.name;
+  let resolved: number[] = [];
   const objects = schemaObjects(definition.schema.migrations);
   db.prepare(`ATTACH DATABASE ? AS ${SHADOW}`).run(shadowPath);
   try {
@@ -293,7 +304,7 @@ function swap(
         else if (o.type === 'trigger') db.exec(`DROP TRIGGER IF EXISTS main.${quoteIdent(o.name)}`);
         else if (o.type === 'table') db.exec(`DROP TABLE IF EXISTS main.${quoteIdent(o.name)}`);
       }
-      rerunMigrations(db, name, definition.schema.migrations, at);
+      rerunMigrations(db, name, definition.schema.migrations, now);
       for (const o of objects) {
         if (o.type !== 'table') continue;
         // The engine adds prosa_state to an entity table whose rows hold the state: so do the copies.
@@ -301,13 +312,49 @@ function swap(
         db.exec(`INSERT INTO main.${quoteIdent(o.name)} SELECT * FROM ${SHADOW}.${quoteIdent(o.name)}`);
       }
       copyActorSnapshots(db, SHADOW, name);
-      copyDeadLetters(db, SHADOW, name);
+      resolved = mergeRebuiltDeadLetters(db, SHADOW, name, at.firstSeq, now);
       copyWaiting(db, SHADOW, name);
       copyGaps(db, SHADOW, name);
-      writeCheckpoint(db, name, checkpoint, version, at);
+      writeCheckpoint(db, name, at.checkpoint, at.version, now);
       releaseRebuildLock(db, name);
     }).immediate();
   } finally {
     db.exec(`DETACH DATABASE ${SHADOW}`);
+  }
+  return resolved;
+}
+
+/**
+ * An operator's give-up on a live dead letter holds for the new model: one skipped or purged live
+ * that the new code cannot apply either is skipped in the shadow too, so nothing is left waiting
+ * behind a letter nobody can resolve any more. Runs with the live worker paused.
+ */
+function skipWhatWasGivenUpLive(
+  engine: ProjectionEngine,
+  shadow: SqliteDatabase,
+  db: SqliteDatabase,
+  name: string,
+  clock: Clock,
+): void {
+  for (const seq of unresolvedDeadLetterSeqs(shadow, name)) {
+    const live = readDeadLetterResolution(db, name, seq);
+    if (live !== 'skipped' && live !== 'purged') continue;
+    engine.skipDeadLetter(seq, () => markDeadLetterSkipped(shadow, name, seq, isoNow(clock)));
+  }
+}
+
+/** Dead letters the new model applied leave the DLQ stream (best effort: their rows say so already). */
+async function removeResolvedFromDlq(o: RebuildOptions, seqs: readonly number[]): Promise<void> {
+  if (seqs.length === 0) return;
+  o.log.info({ projection: o.definition.name, seqs }, 'dead letters the rebuilt model applied are resolved');
+  try {
+    const entries = await listDeadLetters(o.js, o.jsm, o.consumer ?? o.definition.name);
+    await removeFromDlq(
+      o.jsm,
+      entries,
+      seqs.map((seq) => ({ seq, applied: true })),
+    );
+  } catch (e) {
+    o.log.warn({ err: e }, 'dead letters the rebuild resolved are still in the DLQ stream');
   }
 }

@@ -11,11 +11,13 @@ import type { ProjectionDefinition, ProsaEvent } from '../define/projection.js';
 import type { SagaDefinition } from '../define/saga.js';
 import { ProsaError } from '../errors.js';
 import { createLogger, type Logger } from '../logger.js';
-import { serveControl } from '../nats/control.js';
+import { type ControlSender, NOT_HERE, sendControl, serveControl } from '../nats/control.js';
 import { type LeaseStore, openLeaseStore } from '../nats/leaseStore.js';
 import { applyStreams } from '../nats/streams.js';
 import { openTimerJournal, type TimerJournal } from '../nats/timerJournal.js';
+import type { AdminContext } from '../ops/admin.js';
 import { collectStatus, type LiveWorkerInfo, type RuntimeStatus } from '../ops/status.js';
+import type { ConsoleOptions } from '../serve/console/createConsole.js';
 import { type Health, type HttpServer, startHttpServer } from '../serve/httpServer.js';
 import { createMetrics, type Metrics } from '../serve/metrics.js';
 import { readCheckpoint } from '../store/checkpoints.js';
@@ -114,6 +116,12 @@ class RuntimeImpl implements Runtime {
   private starting: Promise<void> | undefined;
   private draining: Promise<void> | undefined;
   private closing: Promise<void> | undefined;
+  /** What `prosa pause|resume|dlq retry|dlq skip` from another process end in; the console calls it directly. */
+  private readonly controlHandler = createControlHandler({
+    workerNamed: (n) => this.workerNamed(n),
+    find: (n) => this.workers.get(n),
+    saga: (n) => this.sagas.get(n),
+  });
   /** Ends a start's wait for NATS when the runtime is drained meanwhile. */
   private readonly stopWaiting = new AbortController();
   private running = false;
@@ -238,6 +246,7 @@ class RuntimeImpl implements Runtime {
           status: () => this.status(),
           health: () => this.health(),
           log,
+          ...(config.http.console.enabled ? { console: this.consoleOptions() } : {}),
         });
       }
       const link = await openNats(config, log, this.opened, this.stopWaiting.signal);
@@ -252,16 +261,7 @@ class RuntimeImpl implements Runtime {
       }
       this.db = openDatabase(config.sqlitePath);
       this.createWorkers(this.db);
-      this.control = serveControl(
-        link.nc,
-        () => [...this.workers.keys(), ...this.versionRebuilds.progress.keys()],
-        createControlHandler({
-          workerNamed: (n) => this.workerNamed(n),
-          find: (n) => this.workers.get(n),
-          saga: (n) => this.sagas.get(n),
-        }),
-        log,
-      );
+      this.control = serveControl(link.nc, () => this.controlTargets(), this.controlHandler, log);
       await Promise.all([...this.workers.values()].map((w) => w.start()));
       this.running = true;
       log.info(
@@ -276,6 +276,50 @@ class RuntimeImpl implements Runtime {
       await this.closeAll();
       throw e;
     }
+  }
+
+  /** The workers this process answers control commands for. */
+  private controlTargets(): string[] {
+    return [...this.workers.keys(), ...this.versionRebuilds.progress.keys()];
+  }
+
+  /**
+   * The control plane without the round trip over NATS: a worker of this process gets the very
+   * call a control request would make (and the same answer, as JSON); another's goes over NATS.
+   */
+  private readonly localControl: ControlSender = async (worker, command, body = {}, timeoutMs) => {
+    if (!this.controlTargets().includes(worker)) {
+      const link = this.opened.link;
+      return link ? sendControl(link.nc, worker, command, body, timeoutMs) : undefined;
+    }
+    try {
+      const result: unknown = await this.controlHandler(worker, command, body);
+      // Not for this process (a handover of a lease another process holds): that one answers.
+      if (result === NOT_HERE) {
+        const link = this.opened.link;
+        return link ? sendControl(link.nc, worker, command, body, timeoutMs, true) : undefined;
+      }
+      return { ok: true, result: result === undefined ? undefined : JSON.parse(JSON.stringify(result)) };
+    } catch (e) {
+      return { ok: false, error: e instanceof Error ? e.message : String(e) };
+    }
+  };
+
+  /** What the CLI's admin commands get, for this process: its SQLite, its NATS, its workers. */
+  private adminContext(): AdminContext {
+    const { link, db } = this.started();
+    const { config, log, clock } = this;
+    return { config, db, nc: link.nc, js: link.js, jsm: link.jsm, log, clock, control: this.localControl };
+  }
+
+  private consoleOptions(): ConsoleOptions {
+    const page = this.config.http.console;
+    return {
+      backend: { status: () => this.status(), admin: () => this.adminContext() },
+      rebuild: (name, onProgress) => this.rebuild(name, { onProgress, reason: 'requested from the console' }),
+      token: page.token,
+      protectReads: page.protectReads,
+    };
   }
 
   drain(): Promise<void> {
@@ -392,13 +436,9 @@ class RuntimeImpl implements Runtime {
       clock: this.clock,
       reason: o.reason ?? 'requested',
       deadLetters: this.config.workers[name]?.deadLetters,
+      consumer: this.config.workers[name]?.consumer ?? name,
       ...(o.onProgress ? { onProgress: o.onProgress } : {}),
-      ...(live
-        ? {
-            pauseLive: () => live.pause({ reason: 'rebuild: swapping in the new model', byPid: process.pid }),
-            resumeLive: () => live.resume(),
-          }
-        : {}),
+      ...(live ? holdStill(live) : {}),
     });
   }
 
@@ -426,6 +466,21 @@ class RuntimeImpl implements Runtime {
       .map((w) => `${w.kind} ${w.name} is ${w.state}${w.detail ? `: ${w.detail}` : ''}`);
     return reasons.length === 0 ? { ok: true } : { ok: false, reason: reasons.join('; ') };
   }
+}
+
+/** Pauses a live worker for a rebuild's swap and resumes it after; one an operator paused stays paused. */
+function holdStill(live: Worker): { pauseLive: () => Promise<void>; resumeLive: () => Promise<void> } {
+  let pausedHere = false;
+  return {
+    pauseLive: async () => {
+      if (live.state === 'paused') return;
+      await live.pause({ reason: 'rebuild: swapping in the new model', byPid: process.pid });
+      pausedHere = true;
+    },
+    resumeLive: async () => {
+      if (pausedHere) await live.resume();
+    },
+  };
 }
 
 export function createRuntime(

@@ -210,6 +210,8 @@ export function createWorker(o: CreateWorkerOptions): Worker {
       policy.reset();
       if (feed.closed || feed.consuming) return;
       log.info({ checkpoint: engine.checkpoint }, 'resuming');
+      // A rebuild's swap, done while paused, may have opened dead letters again: publish them.
+      void dlq.kick();
       feed.rereadCheckpoint();
       await feed.start();
     },
@@ -224,12 +226,14 @@ export function createWorker(o: CreateWorkerOptions): Worker {
       waiters.rejectAll();
     },
     retry(messages) {
+      readAgainIfIdle();
       const outcomes = engine.applyOutOfOrder(messages, retryRecorder(db, name, stream, clock));
       void dlq.kick();
       logRetried(log, outcomes);
       return outcomes;
     },
     skip(seq) {
+      readAgainIfIdle();
       const released = engine.skipDeadLetter(seq, () => markDeadLetterSkipped(db, name, seq, isoNow(clock)));
       void dlq.kick();
       log.info({ seq, released }, 'dead letter skipped');
@@ -237,5 +241,14 @@ export function createWorker(o: CreateWorkerOptions): Worker {
     },
     waitFor: (seq, timeoutMs) => waiters.waitFor(seq, timeoutMs),
   };
+  /**
+   * A worker that is not consuming (paused, stopped at a bad event) may have had its database
+   * changed under it, by a rebuild's swap: a retry or a skip acts on what SQLite holds now.
+   */
+  function readAgainIfIdle(): void {
+    if (feed.consuming) return;
+    engine.reload();
+    feed.rereadCheckpoint();
+  }
   return worker;
 }

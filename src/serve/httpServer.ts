@@ -4,7 +4,8 @@
  *   GET /healthz   200 {"status":"ok"} when connected and consuming,
  *                  503 {"status":"unavailable","reason":"..."} otherwise
  *   GET /metrics   Prometheus text format (src/serve/metrics.ts), gauges refreshed from status first
- *   anything else  404 (405 for another method on those two paths)
+ *   /, /console/*, /api/*  the operator's console when enabled (src/serve/console/createConsole.ts)
+ *   anything else  404 (405 for another method on /healthz and /metrics)
  *
  *   const server = await startHttpServer({ host: '127.0.0.1', port: 9464, metrics, status, health, log });
  *   // => server.url === 'http://127.0.0.1:9464'
@@ -18,6 +19,7 @@ import type { AddressInfo } from 'node:net';
 import { ProsaError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { RuntimeStatus } from '../ops/status.js';
+import { type ConsoleOptions, createConsole } from './console/createConsole.js';
 import type { Metrics } from './metrics.js';
 
 /** What `/healthz` reports: `ok`, or why not. */
@@ -44,6 +46,8 @@ export interface HttpServerOptions {
    * @default 2_000 ms
    */
   statusTimeoutMs?: number;
+  /** The operator's console at `/`; none when absent (config `http.console.enabled: false`). */
+  console?: ConsoleOptions;
 }
 
 export interface HttpServer {
@@ -109,6 +113,10 @@ const TEXT_TYPE = 'text/plain; charset=utf-8';
 
 export async function startHttpServer(options: HttpServerOptions): Promise<HttpServer> {
   const { host, metrics, log } = options;
+  // Before listening: a console beyond loopback without a token refuses to start.
+  const consolePage = options.console
+    ? createConsole({ ...options.console, host, log, now: () => Date.now() })
+    : undefined;
   const statusTimeoutMs = options.statusTimeoutMs ?? DEFAULT_STATUS_TIMEOUT_MS;
 
   // Scrapes that overlap share one status() call, so a slow status does not pile up requests on it.
@@ -172,7 +180,9 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
     if (path !== '/healthz' && path !== '/metrics') {
-      send(req, res, 404, TEXT_TYPE, 'not found: prosa serves GET /healthz and GET /metrics\n');
+      if (consolePage && (await consolePage.handle(req, res, path))) return;
+      const what = consolePage ? ', GET /metrics and the console at /' : ' and GET /metrics';
+      send(req, res, 404, TEXT_TYPE, `not found: prosa serves GET /healthz${what}\n`);
       return;
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -211,7 +221,10 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
 
   const port = (server.address() as AddressInfo).port;
   const url = `http://${hostPort(host, port)}`;
-  log.info({ url }, `serving ${url}/healthz and ${url}/metrics`);
+  log.info(
+    { url },
+    `serving ${url}/healthz and ${url}/metrics${consolePage ? `, the console at ${url}/` : ''}`,
+  );
 
   let closing: Promise<void> | undefined;
   return {
@@ -219,6 +232,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     port,
     close() {
       closing ??= new Promise<void>((resolve) => {
+        consolePage?.close(); // its event streams would hold the close open
         const cut = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
         cut.unref();
         server.close(() => {

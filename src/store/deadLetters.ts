@@ -24,7 +24,11 @@ export const DEAD_LETTERS_SCHEMA: readonly string[] = [
    )`,
 ];
 
-/** Inserts a dead letter (once per message) in the caller's transaction; prepared once. */
+/**
+ * Inserts a dead letter (once per message) in the caller's transaction; prepared once. A message
+ * delivered again (a saga reset) that fails again keeps its row, except one a retry had applied:
+ * it opens again, to be published again under a new id.
+ */
 export function createDeadLetterWriter(
   db: SqliteDatabase,
 ): (
@@ -37,7 +41,9 @@ export function createDeadLetterWriter(
   at: string,
 ) => void {
   const insert = db.prepare(
-    'INSERT OR IGNORE INTO prosa_dead_letters (worker, stream, stream_seq, subject, body, reason, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    `INSERT INTO prosa_dead_letters (worker, stream, stream_seq, subject, body, reason, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (worker, stream_seq) DO UPDATE SET resolution = NULL, resolved_at = NULL, published_at = NULL,
+       attempts = attempts + 1, reason = excluded.reason WHERE prosa_dead_letters.resolution = 'retried'`,
   );
   return (worker, stream, seq, subject, body, reason, at) => {
     insert.run(worker, stream, seq, subject, body, reason, at);
@@ -94,25 +100,38 @@ export function createUnresolvedCounter(db: SqliteDatabase): (worker: string) =>
   return (worker) => count.get(worker) as number;
 }
 
+/** What became of a dead letter: applied by a retry, given up on by a skip, or left the DLQ by a purge. */
+export type Resolution = 'retried' | 'skipped' | 'purged';
+
+/** Whether a dead letter's resolution is one of `resolutions`; prepared once. */
+export function createResolutionCheck(
+  db: SqliteDatabase,
+  resolutions: readonly Resolution[],
+): (worker: string, seq: number) => boolean {
+  const marks = resolutions.map(() => '?').join(', ');
+  const found = db
+    .prepare(
+      `SELECT 1 FROM prosa_dead_letters WHERE worker = ? AND stream_seq = ? AND resolution IN (${marks})`,
+    )
+    .pluck();
+  return (worker, seq) => found.get(worker, seq, ...resolutions) !== undefined;
+}
+
 /**
  * Whether a dead letter was already retried successfully or skipped (each is applied once, and a
  * skipped one never); prepared once.
  */
-export function createRetriedCheck(db: SqliteDatabase): (worker: string, seq: number) => boolean {
-  const retried = db
-    .prepare(
-      "SELECT 1 FROM prosa_dead_letters WHERE worker = ? AND stream_seq = ? AND resolution IN ('retried', 'skipped')",
-    )
-    .pluck();
-  return (worker, seq) => retried.get(worker, seq) !== undefined;
-}
+export const createRetriedCheck = (db: SqliteDatabase) => createResolutionCheck(db, ['retried', 'skipped']);
 
 /** What feeding a dead letter again did: the engine's out-of-order outcome. */
-export type RetryOutcome = { seq: number; applied: true } | { seq: number; applied: false; reason: string };
+export type RetryOutcome =
+  | { seq: number; applied: true }
+  | { seq: number; applied: false; reason: string; waitsBehind?: readonly number[] };
 
 /**
  * Records a retry's outcome in the same transaction as its effects: applied -> resolved; failed
- * again -> the new reason and a new attempt, so the dispatcher publishes it again under a new id.
+ * again -> the new reason and a new attempt, so the dispatcher publishes it again under a new id;
+ * not tried -> unchanged.
  */
 export function retryRecorder(
   db: SqliteDatabase,
@@ -127,6 +146,8 @@ export function retryRecorder(
     'UPDATE prosa_dead_letters SET reason = ?, attempts = attempts + 1, published_at = NULL WHERE worker = ? AND stream_seq = ?',
   );
   return (outcome) => {
+    // Not tried (it waits behind an earlier dead letter): the letter stays as it was.
+    if (!outcome.applied && outcome.waitsBehind) return;
     const at = isoNow(clock);
     if (outcome.applied) resolved.run(worker, stream, outcome.seq, at, at);
     else failed.run(outcome.reason, worker, outcome.seq);
@@ -159,9 +180,50 @@ export function markDeadLettersPurged(db: SqliteDatabase, worker: string, at: st
   ).run(at, worker);
 }
 
-/** Adds the attached schema `from`'s dead letters of a worker to the main schema's (known ones kept). */
-export function copyDeadLetters(db: SqliteDatabase, from: string, worker: string): void {
+/** A worker's dead letters nobody resolved yet, in stream order. */
+export function unresolvedDeadLetterSeqs(db: SqliteDatabase, worker: string): number[] {
+  return db
+    .prepare(
+      'SELECT stream_seq FROM prosa_dead_letters WHERE worker = ? AND resolution IS NULL ORDER BY stream_seq',
+    )
+    .pluck()
+    .all(worker) as number[];
+}
+
+/**
+ * Brings a rebuilt model's dead letters (the attached schema `from`) into the main schema, in the
+ * swap's transaction: the code that built the new model decides what is dead. A live letter it
+ * applied (one it read: at or after `firstSeq`, the stream's first sequence) is resolved as applied;
+ * one retried live that it cannot apply opens again, to be published under a new id; the others
+ * are added, known ones kept (a skip or a purge stays: the rebuild skipped those too). Returns the
+ * sequences it resolved, which leave the DLQ stream.
+ */
+export function mergeRebuiltDeadLetters(
+  db: SqliteDatabase,
+  from: string,
+  worker: string,
+  firstSeq: number,
+  at: string,
+): number[] {
+  const deadThere = `SELECT stream_seq FROM ${from}.prosa_dead_letters WHERE worker = ? AND resolution IS NULL`;
+  const applied = db
+    .prepare(
+      `SELECT stream_seq FROM main.prosa_dead_letters WHERE worker = ? AND resolution IS NULL AND stream_seq >= ?
+         AND stream_seq NOT IN (SELECT stream_seq FROM ${from}.prosa_dead_letters WHERE worker = ?) ORDER BY stream_seq`,
+    )
+    .pluck()
+    .all(worker, firstSeq, worker) as number[];
+  const resolve = db.prepare(
+    "UPDATE main.prosa_dead_letters SET resolution = 'retried', resolved_at = ? WHERE worker = ? AND stream_seq = ?",
+  );
+  for (const seq of applied) resolve.run(at, worker, seq);
+  db.prepare(
+    `UPDATE main.prosa_dead_letters SET resolution = NULL, resolved_at = NULL, published_at = NULL, attempts = attempts + 1,
+       reason = (SELECT reason FROM ${from}.prosa_dead_letters s WHERE s.worker = main.prosa_dead_letters.worker AND s.stream_seq = main.prosa_dead_letters.stream_seq)
+     WHERE worker = ? AND resolution = 'retried' AND stream_seq IN (${deadThere})`,
+  ).run(worker, worker);
   db.prepare(
     `INSERT OR IGNORE INTO main.prosa_dead_letters SELECT * FROM ${from}.prosa_dead_letters WHERE worker = ?`,
   ).run(worker);
+  return applied;
 }

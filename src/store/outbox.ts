@@ -116,6 +116,27 @@ export function createOutboxReader(db: SqliteDatabase): OutboxReader {
   };
 }
 
+/** A command of the outbox as an operator sees it: `createdAt`, `publishedAt` in epoch ms. */
+export interface OutboxEntry {
+  commandId: string;
+  instance: string;
+  subject: string;
+  body: string;
+  createdAt: number;
+  publishedAt: number | null;
+}
+
+/** A saga's newest commands, unpublished ones first, at most `limit`. */
+export function listOutbox(db: SqliteDatabase, saga: string, limit: number): OutboxEntry[] {
+  return db
+    .prepare(
+      `SELECT command_id AS commandId, instance, subject, body, created_at AS createdAt, published_at AS publishedAt
+         FROM prosa_outbox WHERE saga = ?
+        ORDER BY published_at IS NOT NULL, created_at DESC, rowid DESC LIMIT ?`,
+    )
+    .all(saga, limit) as OutboxEntry[];
+}
+
 /** How many commands of a saga are not published yet; prepared once. */
 export function createUnpublishedCounter(db: SqliteDatabase): (saga: string) => number {
   const count = db

@@ -118,6 +118,14 @@ export function countWaitingBehind(db: SqliteDatabase, worker: string): Map<numb
   return counts;
 }
 
+/** The seqs a worker's parked entities and waiting events wait for directly (dead letters or waiting events). */
+export function blockingSeqs(db: SqliteDatabase, worker: string): Set<number> {
+  const { parked, waiting } = loadWaiting(db, worker);
+  const seqs = new Set<number>(parked.map((p) => p.behindSeq));
+  for (const w of waiting) for (const a of w.after) seqs.add(a);
+  return seqs;
+}
+
 /** Replaces a worker's parked entities and waiting events with those of the attached schema `from`. */
 export function copyWaiting(db: SqliteDatabase, from: string, worker: string): void {
   db.prepare('DELETE FROM main.prosa_parked WHERE worker = ?').run(worker);

@@ -81,7 +81,6 @@ const CLAIM_STALE_MS = 30_000;
  * at once cannot both win.
  */
 export function claimWorkers(db: SqliteDatabase, workers: readonly string[], clock: Clock): void {
-  const row = db.prepare('SELECT pid, updated_at AS updatedAt FROM prosa_workers WHERE worker = ?');
   const claim = db.prepare(
     `INSERT INTO prosa_workers (worker, kind, state, pid, updated_at) VALUES (?, '', 'starting', ?, ?)
      ON CONFLICT (worker) DO UPDATE SET state = excluded.state, pid = excluded.pid, updated_at = excluded.updated_at`,
@@ -89,21 +88,29 @@ export function claimWorkers(db: SqliteDatabase, workers: readonly string[], clo
   db.transaction(() => {
     const at = clock.now();
     for (const worker of workers) {
-      const held = row.get(worker) as { pid: number | null; updatedAt: string } | undefined;
-      if (
-        held?.pid &&
-        held.pid !== process.pid &&
-        at - Date.parse(held.updatedAt) < CLAIM_STALE_MS &&
-        pidAlive(held.pid)
-      ) {
+      const pid = workerHeldElsewhere(db, worker, clock);
+      if (pid !== undefined) {
         throw new ProsaError(
           'PROSA_WORKER_RUNNING',
-          `${worker} is already running in process ${held.pid} on ${hostname()} with this database (${db.name}); stop that process first, or give this one its own database (PROSA_DB)`,
+          `${worker} is already running in process ${pid} on ${hostname()} with this database (${db.name}); stop that process first, or give this one its own database (PROSA_DB)`,
         );
       }
       claim.run(worker, process.pid, new Date(at).toISOString());
     }
   }).immediate();
+}
+
+/**
+ * The pid of another live process that holds `worker` in this database (see {@link claimWorkers}),
+ * or undefined: a change written straight to SQLite under a running worker would not reach its memory.
+ */
+export function workerHeldElsewhere(db: SqliteDatabase, worker: string, clock: Clock): number | undefined {
+  const held = db
+    .prepare('SELECT pid, updated_at AS updatedAt FROM prosa_workers WHERE worker = ?')
+    .get(worker) as { pid: number | null; updatedAt: string } | undefined;
+  if (!held?.pid || held.pid === process.pid) return undefined;
+  if (clock.now() - Date.parse(held.updatedAt) >= CLAIM_STALE_MS || !pidAlive(held.pid)) return undefined;
+  return held.pid;
 }
 
 /** Lets go of this process's workers once they have drained (their rows stay, for `prosa status`). */

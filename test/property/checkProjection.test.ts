@@ -57,9 +57,13 @@ describe('checkProjection', () => {
       expect(error.message).toMatch(
         /capped at \d+ for \d+ entities, so actors are passivated and restored|passivate every live actor|the worker crashes/,
       );
-      expect(error.message).toMatch(/accounts "[a-c]": counterparties: expected "[a-c ]+", got "[a-c ]*"/);
+      // The lost Set shows as a wrong column, or, when the next event reads it, as that event's dead letter.
+      expect(error.message).toMatch(
+        /accounts "[a-c]": counterparties: expected "[a-c ]+", got "[a-c ]*"|dead-lettered \(applying \w+ to account [a-c] failed: context\.counterparties is not iterable\)/,
+      );
       expect(error.message).toContain('a Map, Set, class instance or closure in the context is lost');
-      expect(error.events.length).toBeLessThanOrEqual(4);
+      // Three or four events suffice; the shrinker stops at five for about one seed in 300.
+      expect(error.events.length).toBeLessThanOrEqual(5);
     });
   });
 

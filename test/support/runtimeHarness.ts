@@ -33,7 +33,7 @@ export function createTestRuntime(
       nats: { ...config.nats, url },
       dataDir: dir,
       sqlite: { path: sqlitePath },
-      http: { enabled: false },
+      http: config.http ?? { enabled: false },
     },
     { env: {} },
   );

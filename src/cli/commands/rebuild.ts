@@ -23,6 +23,7 @@ export function registerRebuild(command: Command, ctx: CliContext): void {
       const conn = await connect(c, log, true);
       const db = openDatabase(c.sqlitePath);
       const progress = rebuildProgress(name, ctx.tty, ctx.io.out);
+      let pausedHere = false;
       try {
         const result = await rebuildProjection({
           definition,
@@ -33,17 +34,22 @@ export function registerRebuild(command: Command, ctx: CliContext): void {
           log,
           batchSize: opts.batch,
           deadLetters: c.workers[name]?.deadLetters,
+          consumer: c.workers[name]?.consumer ?? name,
           reason: 'prosa rebuild',
           onProgress: progress.onProgress,
-          // The live worker of the same projection (perhaps in another process) holds still for the swap.
+          // The live worker of the same projection (perhaps in another process) holds still for the
+          // swap; one an operator paused stays paused after it.
           pauseLive: async () => {
-            await sendControl(conn.nc, name, 'pause', {
+            const ping = await sendControl(conn.nc, name, 'ping');
+            if ((ping?.result as { state?: string } | undefined)?.state === 'paused') return;
+            const reply = await sendControl(conn.nc, name, 'pause', {
               reason: 'rebuild: swapping in the new model',
               byPid: process.pid,
             });
+            pausedHere = reply?.ok === true;
           },
           resumeLive: async () => {
-            await sendControl(conn.nc, name, 'resume');
+            if (pausedHere) await sendControl(conn.nc, name, 'resume');
           },
         });
         progress.stop();

@@ -25,7 +25,8 @@ export const deadLettersAsJson = (entries: readonly DeadLetterEntry[]) =>
 /** A summary line, then the new reason of each letter dead-lettered again, and what each applied one released. */
 export function formatRetry({ via, outcomes }: RetryResult): string {
   const applied = outcomes.filter((o) => o.applied).length;
-  const summary = `retried ${outcomes.length} via ${via}: ${applied} applied, ${outcomes.length - applied} dead-lettered again\n`;
+  const held = outcomes.filter((o) => !o.applied && o.waitsBehind).length;
+  const summary = `retried ${outcomes.length} via ${via}: ${applied} applied, ${outcomes.length - applied - held} dead-lettered again${held > 0 ? `, ${held} not tried (waiting behind an earlier dead letter)` : ''}\n`;
   return (
     summary +
     outcomes

@@ -94,6 +94,65 @@ describe('an entity whose event is dead-lettered', () => {
     expect(rows(db)[0]).toEqual({ id: 'a', balance: 0, open: 1, events: 5 });
   });
 
+  it('a retry whose entities now wait behind an earlier dead letter is not tried, and says which', () => {
+    const db = openDatabase(':memory:');
+    const engine = createProjectionEngine(ledger, db);
+    // 3 names no entity when it is dead-lettered; the code that runs at the retry reads account a in it.
+    engine.applyBatch(ledgerMessages([open('a'), explode('a'), 'not json', deposit('a', 1)]));
+    expect(waitingSeqs(db)).toEqual([4]);
+    const [held] = engine.applyOutOfOrder(ledgerMessages([deposit('a', 5)], 3), retried(db));
+    expect(held).toEqual({
+      seq: 3,
+      applied: false,
+      reason: 'its entities wait behind dead letter 2: retry or skip that one first',
+      waitsBehind: [2],
+    });
+    expect(rows(db)).toEqual([{ id: 'a', balance: 0, open: 1, events: 1 }]);
+    expect(
+      db
+        .prepare(
+          "SELECT attempts, resolution FROM prosa_dead_letters WHERE worker = 'ledger' AND stream_seq = 3",
+        )
+        .get(),
+    ).toEqual({ attempts: 0, resolution: null });
+    // Once 2 is resolved (and what waited behind it applied), 3 applies.
+    const fixed = createProjectionEngine(ledgerFixed, db);
+    expect(fixed.applyOutOfOrder(ledgerMessages([explode('a')], 2), retried(db))[0]).toMatchObject({
+      applied: true,
+    });
+    expect(fixed.applyOutOfOrder(ledgerMessages([deposit('a', 5)], 3), retried(db))[0]).toEqual({
+      seq: 3,
+      applied: true,
+      released: { applied: 0, deadLettered: 0 },
+    });
+    expect(rows(db)).toEqual([{ id: 'a', balance: 6, open: 1, events: 4 }]);
+  });
+
+  it('a message an operator skipped at a stop is a dead letter that parks its entity like any other', () => {
+    const db = openDatabase(':memory:');
+    const stopAt = (skips: Map<number, string>) =>
+      createProjectionEngine(ledger, db, {
+        policy: { verdict: () => 'stop', skipped: (seq) => skips.get(seq) },
+      });
+    const stopped = stopAt(new Map()).applyBatch(
+      ledgerMessages([open('a'), open('b'), explode('a'), deposit('a', 1)]),
+    );
+    expect(stopped.stoppedAt).toMatchObject({ seq: 3, retry: false });
+    // `prosa skip ledger --seq 3`, then the worker goes on from the stop.
+    const engine = stopAt(new Map([[3, 'skipped by an operator']]));
+    const result = engine.applyBatch(ledgerMessages([explode('a'), deposit('a', 1), deposit('b', 2)], 3));
+    expect(result).toMatchObject({ applied: 1, waited: 1, checkpoint: 5 });
+    expect(result.deadLetters).toEqual([
+      { seq: 3, subject: expect.any(String), reason: 'skipped by an operator' },
+    ]);
+    expect(waitingSeqs(db)).toEqual([4]);
+    expect(engine.skipDeadLetter(3, () => {})).toEqual({ applied: 1, deadLettered: 0 });
+    expect(rows(db)).toEqual([
+      { id: 'a', balance: 1, open: 1, events: 2 },
+      { id: 'b', balance: 2, open: 1, events: 2 },
+    ]);
+  });
+
   it('a retry that still fails releases nothing', () => {
     const db = openDatabase(':memory:');
     const engine = createProjectionEngine(ledger, db);
