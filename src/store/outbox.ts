@@ -45,6 +45,8 @@ export function upgradeOutbox(db: SqliteDatabase): void {
   const columns = db.prepare('PRAGMA table_info(prosa_outbox)').all() as { name: string }[];
   if (!columns.some((c) => c.name === 'position'))
     db.exec('ALTER TABLE prosa_outbox ADD COLUMN position INTEGER');
+  // After the column: what a lease's position marks, and the highest one, are found by it.
+  db.exec('CREATE INDEX IF NOT EXISTS prosa_outbox_position ON prosa_outbox (saga, position)');
 }
 
 /** Adds a command (once per id) in the caller's transaction; `at`: epoch ms. Prepared once. */
