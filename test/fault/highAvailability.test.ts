@@ -4,6 +4,7 @@
  * another takes over; COMMANDS ends up holding the clean pass's commands, each once.
  */
 import type { ChildProcess } from 'node:child_process';
+import { hostname } from 'node:os';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
@@ -364,6 +365,20 @@ describe('high availability: three processes, one active per saga', () => {
       async () => (await lastOf('decommission')) >= first.length && (await lastOf('provisioning')) > 0,
       60_000,
     );
+    // `prosa status` from another terminal, on each process's database: who is active, and its role.
+    const status = async (p: Proc) => {
+      const run = await runCli(p.project, ['status', '--json']);
+      expect(run.code, run.err).toBe(0);
+      return (JSON.parse(run.out) as { sagas: { name: string; lease?: unknown }[] }).sagas.map(
+        (x) => x.lease,
+      );
+    };
+    const expected = { active: { host: hostname(), pid: b.child.pid }, role: 'active' };
+    expect(await status(b)).toEqual([expected, expected]);
+    expect(await status(a)).toEqual([
+      { active: expected.active, role: null },
+      { active: expected.active, role: null },
+    ]); // its process is gone
     expect(b.output).toMatch(/catching up to where the former active process published/);
     const caughtUpFrom = [...b.output.matchAll(/"checkpoint":(\d+),"floor":(\d+)/g)].map((m) => [
       Number(m[1]),
