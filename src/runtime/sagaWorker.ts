@@ -179,6 +179,7 @@ export function createSagaWorker(o: SagaWorkerOptions): SagaWorker {
     onError: (e) => log.error({ err: e }, 'firing timeouts failed; retrying'),
   });
   const pruner = createPruner({ clock, log, tasks: sagaPruneTasks(db, definition.name, options) });
+  let sharedDurableWarned = false;
   if (o.leases) {
     lease = createSagaLease({
       saga,
@@ -200,6 +201,14 @@ export function createSagaWorker(o: SagaWorkerOptions): SagaWorker {
       onStandby: () => timers.poke(),
       observed: (through) => {
         commands.markPublishedThrough(saga, through, clock.now());
+        // Another process runs this saga: with the same durable name both would consume one durable.
+        if (options.consumer === saga && !sharedDurableWarned) {
+          sharedDurableWarned = true;
+          log.warn(
+            { consumer: options.consumer },
+            'another process runs this saga with the same durable consumer name; give each process its own PROSA_INSTANCE',
+          );
+        }
       },
     });
   }
