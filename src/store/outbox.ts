@@ -82,7 +82,7 @@ export interface OutboxReader {
   /**
    * The highest position through which every command of the saga is published: one below the
    * lowest unpublished position, or, when none is unpublished, the checkpoint's position or the
-   * highest row's, whichever is higher.
+   * highest row's, whichever is higher, but below the next event's.
    */
   publishedThrough(saga: string, checkpoint: number): number;
   /** The highest position of the saga's rows (0 when none). */
@@ -111,7 +111,12 @@ export function createOutboxReader(db: SqliteDatabase): OutboxReader {
     markPublishedThrough: (saga, position, at) => markThrough.run(at, saga, position).changes,
     publishedThrough: (saga, checkpoint) => {
       const lowest = lowestPending.get(saga) as number | null;
-      const top = Math.max(eventPosition(checkpoint), highest.get(saga) as number);
+      // Never past the next event's position: its rows (and those of the events after it) are not
+      // written yet, though a firing recorded by a process further ahead may sit beyond it.
+      const top = Math.min(
+        Math.max(eventPosition(checkpoint), highest.get(saga) as number),
+        eventPosition(checkpoint + 1) - 1,
+      );
       return lowest === null ? top : Math.min(top, lowest - 1);
     },
     highestPosition: (saga) => highest.get(saga) as number,

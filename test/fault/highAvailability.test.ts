@@ -252,8 +252,15 @@ describe('high availability: three processes, one active per saga', () => {
       async () => (await commandCount()) >= clean.all.size,
       60_000,
       200,
-    ).catch((e) => {
-      // What the processes logged (warnings and errors) says why.
+    ).catch(async (e) => {
+      const commandsSoFar = await readCommands(js, jsm);
+      // What the processes say of themselves, and what they logged (warnings and errors), says why.
+      const have = new Set(commandsSoFar.map((c) => c.command_id));
+      const missing = [...clean.all].filter((id) => !have.has(id));
+      for (const saga of SAGAS) console.log(saga, JSON.stringify(await pings(nc, saga, procs.length)));
+      console.log(
+        `missing ${missing.length}, of them timers: ${missing.filter((id) => clean.byTimers.includes(id)).length}`,
+      );
       for (const p of procs) console.log(`process ${p.child.pid}:\n${p.output.slice(-3000)}`);
       throw e;
     });

@@ -50,6 +50,13 @@ describe('outbox positions', () => {
     expect(outbox.highestPosition('s')).toBe(eventPosition(6) + 1);
   });
 
+  it('publishedThrough never claims the next event, even with a firing recorded further ahead', () => {
+    const outbox = createOutboxReader(db);
+    add('ahead', eventPosition(9) + 2);
+    outbox.markPublished(outbox.pending('s'), 2);
+    expect(outbox.publishedThrough('s', 6)).toBe(eventPosition(7) - 1);
+  });
+
   it('markPublishedThrough marks the rows at or below a position of that saga only', () => {
     add('a', eventPosition(3));
     add('b', eventPosition(4) + 1);
