@@ -63,6 +63,8 @@ export interface SagaLeaseOptions {
   onActive: (floor: number) => void;
   /** Stopped being active. */
   onStandby: () => void;
+  /** Renewed (still active): a chance to pick up what no event or timer kicked. @default nothing */
+  onRenewed?: () => void;
   /** A standby's look saw the active publish through `through`. */
   observed: (through: number) => void;
   /** @default this process */
@@ -157,6 +159,7 @@ class SagaLeaseImpl implements SagaLease {
     else {
       this.revision = rev;
       this.renewedAt = sentAt;
+      this.o.onRenewed?.();
     }
   }
 

@@ -199,6 +199,11 @@ export function createSagaWorker(o: SagaWorkerOptions): SagaWorker {
         timers.poke();
       },
       onStandby: () => timers.poke(),
+      // A dispatch or a timer look that ended while this process could not act is taken up again.
+      onRenewed: () => {
+        void outbox.kick();
+        timers.poke();
+      },
       observed: (through) => {
         commands.markPublishedThrough(saga, through, clock.now());
         // Another process runs this saga: with the same durable name both would consume one durable.
