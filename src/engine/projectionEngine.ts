@@ -37,7 +37,13 @@ import {
 } from './batchLoop.js';
 import { createEntityStates, type EntityStates, type PendingWrite } from './entityState.js';
 import { ParkingLot, slotsIfReadable, slotsOfKeys } from './parking.js';
-import { attemptRelease, type OutOfOrderOutcome, type Released, type ReleaseStart } from './release.js';
+import {
+  attemptRelease,
+  type DeadLetterHandling,
+  type OutOfOrderOutcome,
+  type Released,
+  type ReleaseStart,
+} from './release.js';
 
 export type { BatchResult, DeadLetter } from './batchLoop.js';
 export type { OutOfOrderOutcome, Released } from './release.js';
@@ -57,28 +63,13 @@ export interface ProjectionEngineOptions {
   deadLetters?: 'ordered' | 'unordered';
 }
 
-export interface ProjectionEngine {
+export interface ProjectionEngine extends DeadLetterHandling {
   readonly name: string;
   /** The last applied stream sequence (0: none yet). */
   readonly checkpoint: number;
   readonly liveActors: number;
   /** Applies and commits a batch of messages in stream order. */
   applyBatch(messages: readonly RawEvent[]): BatchResult;
-  /**
-   * Applies messages regardless of the checkpoint (which does not move): dead letters fed again
-   * after a fix. Each message commits alone, with `within(outcome)` run in its transaction.
-   */
-  applyOutOfOrder(
-    messages: readonly RawEvent[],
-    within: (outcome: OutOfOrderOutcome) => void,
-  ): OutOfOrderOutcome[];
-  /**
-   * Gives up on the dead letter `seq`: the events that waited behind it apply in stream order, in
-   * one transaction with `within` (which records the skip).
-   */
-  skipDeadLetter(seq: number, within: () => void): Released;
-  /** How many events wait behind a dead letter. */
-  readonly waiting: number;
   /** Passivates every live actor (they come back from their snapshots). */
   passivateAll(): void;
   /** Re-reads the checkpoint from SQLite and forgets live actors, e.g. after a failed commit. */

@@ -23,6 +23,25 @@ export type OutOfOrderOutcome =
   /** `waitsBehind`: not tried, its entities wait behind these earlier dead letters (resolve them first). */
   | { seq: number; applied: false; reason: string; waitsBehind?: readonly number[] };
 
+/** What both engines do with their dead letters, and what waits behind them. */
+export interface DeadLetterHandling {
+  /**
+   * Applies messages regardless of the checkpoint (which does not move): dead letters fed again
+   * after a fix. Each message commits alone, with `within(outcome)` run in its transaction.
+   */
+  applyOutOfOrder(
+    messages: readonly RawEvent[],
+    within: (outcome: OutOfOrderOutcome) => void,
+  ): OutOfOrderOutcome[];
+  /**
+   * Gives up on the dead letter `seq`: the events that waited behind it apply in stream order, in
+   * one transaction with `within` (which records the skip).
+   */
+  skipDeadLetter(seq: number, within: () => void): Released;
+  /** How many events wait behind a dead letter. */
+  readonly waiting: number;
+}
+
 export interface ReleaseAttempt {
   /** The retried dead letter's outcome (a retry only). */
   outcome?: OutOfOrderOutcome;

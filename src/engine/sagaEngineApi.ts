@@ -5,7 +5,7 @@
 import type { RawEvent } from '../define/projection.js';
 import type { Clock } from '../time/clock.js';
 import type { BatchPolicy, BatchResult } from './batchLoop.js';
-import type { OutOfOrderOutcome, Released } from './release.js';
+import type { DeadLetterHandling } from './release.js';
 
 export interface SagaEngineOptions {
   /** @default 10_000 */
@@ -28,7 +28,7 @@ export interface SagaEngineOptions {
   positionFloor?: () => number;
 }
 
-export interface SagaEngine {
+export interface SagaEngine extends DeadLetterHandling {
   readonly name: string;
   readonly checkpoint: number;
   readonly liveActors: number;
@@ -43,15 +43,6 @@ export interface SagaEngine {
   dueTimers(): string[];
   /** The outbox position the next firing's commands get, above every row's and the checkpoint's. */
   nextLocalPosition(): number;
-  /** Feeds dead letters again after a fix, regardless of the checkpoint (see ProjectionEngine). */
-  applyOutOfOrder(
-    messages: readonly RawEvent[],
-    within: (outcome: OutOfOrderOutcome) => void,
-  ): OutOfOrderOutcome[];
-  /** Gives up on a dead letter; what waited behind it applies (see ProjectionEngine). */
-  skipDeadLetter(seq: number, within: () => void): Released;
-  /** How many events wait behind a dead letter. */
-  readonly waiting: number;
   /** Epoch ms of the next pending timer, if any. */
   nextTimeoutAt(): number | undefined;
   activeInstances(): number;
