@@ -38,11 +38,12 @@ import {
 import { createEntityStates, type EntityStates, type PendingWrite } from './entityState.js';
 import { ParkingLot, slotsIfReadable, slotsOfKeys } from './parking.js';
 import {
-  attemptRelease,
   type DeadLetterHandling,
   type OutOfOrderOutcome,
   type Released,
-  type ReleaseStart,
+  type ReleaseScope,
+  retryOutOfOrder,
+  skipIn,
 } from './release.js';
 
 export type { BatchResult, DeadLetter } from './batchLoop.js';
@@ -283,30 +284,28 @@ class ProjectionEngineImpl implements ProjectionEngine {
     messages: readonly RawEvent[],
     within: (outcome: OutOfOrderOutcome) => void,
   ): OutOfOrderOutcome[] {
-    return messages.map((msg) => {
-      const attempt = this.release({ retry: msg, slots: () => this.slotsOfMessage(msg) }, (o) => within(o));
-      return attempt.outcome as OutOfOrderOutcome;
-    });
+    return retryOutOfOrder(this.releaseScope(), messages, within);
+  }
+
+  skipDeadLetter(seq: number, within: () => void): Released {
+    return skipIn(this.releaseScope(), seq, within);
   }
 
   /** The slots the code that runs now reads in a message, or undefined when it cannot read them. */
   private readonly slotsOfMessage = (msg: RawEvent) =>
     slotsIfReadable(() => slotsOfKeys(this.definition.keys(this.definition.decode(msg))));
 
-  skipDeadLetter(seq: number, within: () => void): Released {
-    return this.release({ skip: seq }, within).released;
-  }
-
-  /** A retry or a skip and what it releases, committed in one transaction with `within`. */
-  private release(start: ReleaseStart, within: (outcome: OutOfOrderOutcome) => void) {
-    const attempt = applyBatchWith(
-      (poisoned) => attemptRelease(this.lot, start, this.applyReleased, poisoned),
-      () => this.discardBatch(),
-    );
-    const outcome = attempt.outcome ?? { seq: 0, applied: true };
-    this.commitWork(attempt.dead, attempt.raw, this.checkpoint, () => within(outcome));
-    this.settle();
-    return attempt;
+  private releaseScope(): ReleaseScope {
+    return {
+      lot: this.lot,
+      apply: this.applyReleased,
+      slotsOf: this.slotsOfMessage,
+      discard: () => this.discardBatch(),
+      commit: (dead, raw, within) => {
+        this.commitWork(dead, raw, this.checkpoint, within);
+        this.settle();
+      },
+    };
   }
 
   /**

@@ -6,7 +6,13 @@
  * `applyBatchWith`, so the retried letter and everything it released commit together or not at all.
  */
 import type { RawEvent } from '../define/projection.js';
-import type { ApplyFailed, ApplyMessage, DeadLetter, Poison } from './batchLoop.js';
+import {
+  type ApplyFailed,
+  type ApplyMessage,
+  applyBatchWith,
+  type DeadLetter,
+  type Poison,
+} from './batchLoop.js';
 import type { ParkingLot } from './parking.js';
 
 /** What the events released behind a resolved dead letter did. */
@@ -121,4 +127,49 @@ export function attemptRelease(
 function merge(a: readonly number[], b: readonly number[]): number[] {
   if (b.length === 0) return a as number[];
   return [...a, ...b].sort((x, y) => x - y);
+}
+
+/** What an engine lends a retry or a skip. */
+export interface ReleaseScope {
+  readonly lot: ParkingLot;
+  /** Applies a message whose blockers are resolved. */
+  readonly apply: ApplyMessage;
+  /** The slots the code that runs now reads in a message, undefined when it cannot read them. */
+  slotsOf(msg: RawEvent): readonly string[] | undefined;
+  /** Forgets what an attempt changed in memory. */
+  discard(): void;
+  /** Commits what the attempt changed, with `within` in the same transaction. */
+  commit(dead: DeadLetter[], raw: Map<number, RawEvent>, within: () => void): void;
+}
+
+/** `DeadLetterHandling.applyOutOfOrder` of an engine: each message retried and committed alone. */
+export function retryOutOfOrder(
+  scope: ReleaseScope,
+  messages: readonly RawEvent[],
+  within: (outcome: OutOfOrderOutcome) => void,
+): OutOfOrderOutcome[] {
+  return messages.map(
+    (msg) =>
+      releaseIn(scope, { retry: msg, slots: () => scope.slotsOf(msg) }, within).outcome as OutOfOrderOutcome,
+  );
+}
+
+/** `DeadLetterHandling.skipDeadLetter` of an engine. */
+export function skipIn(scope: ReleaseScope, seq: number, within: () => void): Released {
+  return releaseIn(scope, { skip: seq }, within).released;
+}
+
+/** A retry or a skip and what it releases, committed in one transaction with `within`. */
+function releaseIn(
+  scope: ReleaseScope,
+  start: ReleaseStart,
+  within: (outcome: OutOfOrderOutcome) => void,
+): ReleaseAttempt {
+  const attempt = applyBatchWith(
+    (poisoned) => attemptRelease(scope.lot, start, scope.apply, poisoned),
+    () => scope.discard(),
+  );
+  const outcome = attempt.outcome ?? { seq: 0, applied: true };
+  scope.commit(attempt.dead, attempt.raw, () => within(outcome));
+  return attempt;
 }

@@ -52,7 +52,13 @@ import {
   WAITING,
 } from './batchLoop.js';
 import { ParkingLot, slotsIfReadable } from './parking.js';
-import { attemptRelease, type OutOfOrderOutcome, type Released, type ReleaseStart } from './release.js';
+import {
+  type OutOfOrderOutcome,
+  type Released,
+  type ReleaseScope,
+  retryOutOfOrder,
+  skipIn,
+} from './release.js';
 import {
   createSagaEffectSink,
   type OutboxEntry,
@@ -502,30 +508,25 @@ class SagaEngineImpl implements SagaEngine {
     messages: readonly RawEvent[],
     within: (outcome: OutOfOrderOutcome) => void,
   ): OutOfOrderOutcome[] {
-    return messages.map(
-      (msg) =>
-        this.release({ retry: msg, slots: () => this.slotsOfMessage(msg) }, within)
-          .outcome as OutOfOrderOutcome,
-    );
+    return retryOutOfOrder(this.releaseScope(), messages, within);
+  }
+
+  skipDeadLetter(seq: number, within: () => void): Released {
+    return skipIn(this.releaseScope(), seq, within);
   }
 
   /** The slots the code that runs now reads in a message, or undefined when it cannot read them. */
   private readonly slotsOfMessage = (msg: RawEvent) =>
     slotsIfReadable(() => instanceSlots(this.definition.correlate(this.definition.decode(msg))));
 
-  skipDeadLetter(seq: number, within: () => void): Released {
-    return this.release({ skip: seq }, within).released;
-  }
-
-  /** A retry or a skip and what it releases, committed in one transaction with `within`. */
-  private release(start: ReleaseStart, within: (outcome: OutOfOrderOutcome) => void) {
-    const attempt = applyBatchWith(
-      (poisoned) => attemptRelease(this.lot, start, this.applyReleased, poisoned),
-      () => this.discardBatch(),
-    );
-    const outcome = attempt.outcome ?? { seq: 0, applied: true };
-    this.commitBatch(this.checkpoint, attempt.dead, attempt.raw, () => within(outcome));
-    return attempt;
+  private releaseScope(): ReleaseScope {
+    return {
+      lot: this.lot,
+      apply: this.applyReleased,
+      slotsOf: this.slotsOfMessage,
+      discard: () => this.discardBatch(),
+      commit: (dead, raw, within) => this.commitBatch(this.checkpoint, dead, raw, within),
+    };
   }
 
   nextTimeoutAt(): number | undefined {
