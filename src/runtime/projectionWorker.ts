@@ -1,25 +1,11 @@
 /** A running projection: the projection engine inside a worker (src/runtime/worker.ts). */
-import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
-import type { WorkerOptions } from '../config/config.js';
 import type { ProjectionDefinition, ProsaEvent } from '../define/projection.js';
 import { createProjectionEngine } from '../engine/projectionEngine.js';
-import type { Logger } from '../logger.js';
-import type { Metrics } from '../serve/metrics.js';
-import type { SqliteDatabase } from '../store/database.js';
-import { type Clock, systemClock } from '../time/clock.js';
-import { createWorker, type Worker } from './worker.js';
+import { systemClock } from '../time/clock.js';
+import { createWorker, type Worker, type WorkerEnvironment } from './worker.js';
 
-export interface ProjectionWorkerOptions {
+export interface ProjectionWorkerOptions extends WorkerEnvironment {
   definition: ProjectionDefinition<ProsaEvent, string>;
-  options: WorkerOptions;
-  db: SqliteDatabase;
-  js: JetStreamClient;
-  jsm: JetStreamManager;
-  log: Logger;
-  /** @default systemClock */
-  clock?: Clock;
-  /** @default none */
-  metrics?: Metrics;
 }
 
 export function createProjectionWorker(o: ProjectionWorkerOptions): Worker {

@@ -9,7 +9,7 @@
  * A new active first catches up to the former's position (the lease's floor) before it dispatches
  * or fires anything, and each command it publishes carries the lease revision (`Prosa-Lease`).
  */
-import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
+import type { JetStreamClient } from '@nats-io/jetstream';
 import { headers } from '@nats-io/transport-node';
 import type { WorkerOptions } from '../config/config.js';
 import type { ProsaEvent } from '../define/projection.js';
@@ -20,7 +20,6 @@ import type { Logger } from '../logger.js';
 import type { LeaseStore } from '../nats/leaseStore.js';
 import { createOutboxDispatcher, type OutboxSource } from '../nats/publishAfterCommit.js';
 import type { TimerJournal } from '../nats/timerJournal.js';
-import type { Metrics } from '../serve/metrics.js';
 import type { SqliteDatabase } from '../store/database.js';
 import {
   createOutboxReader,
@@ -36,19 +35,10 @@ import { createJournaledTimers } from './journaledTimers.js';
 import { createPruner, type PruneTask } from './pruner.js';
 import { createSagaLease, type SagaLease } from './sagaLease.js';
 import { createTimerScheduler } from './timerScheduler.js';
-import { createWorker, type Worker } from './worker.js';
+import { createWorker, type Worker, type WorkerEnvironment } from './worker.js';
 
-export interface SagaWorkerOptions {
+export interface SagaWorkerOptions extends WorkerEnvironment {
   definition: SagaDefinition<ProsaEvent, string, string>;
-  options: WorkerOptions;
-  db: SqliteDatabase;
-  js: JetStreamClient;
-  jsm: JetStreamManager;
-  log: Logger;
-  /** @default systemClock */
-  clock?: Clock;
-  /** @default none */
-  metrics?: Metrics;
   /** Where the saga's lease is kept; without one this process is always active. @default none */
   leases?: LeaseStore;
   /** Where fired timers are put on record, so standbys fire them too (./journaledTimers.ts). @default none */

@@ -82,21 +82,27 @@ export interface WorkerHooks {
   stopping?: () => Promise<void>;
 }
 
-export interface CreateWorkerOptions {
-  kind: 'projection' | 'saga';
-  name: string;
-  source: ProjectionSource;
-  /** Creates the engine with the worker's error policy. */
-  engine: (policy: BatchPolicy) => BatchEngine;
+/** What the runtime hands every worker it starts. */
+export interface WorkerEnvironment {
   options: WorkerOptions;
   db: SqliteDatabase;
   js: JetStreamClient;
   jsm: JetStreamManager;
   log: Logger;
-  clock: Clock;
-  hooks?: WorkerHooks;
+  /** @default systemClock */
+  clock?: Clock;
   /** Where each committed batch is counted (src/serve/metrics.ts). @default none */
   metrics?: Metrics;
+}
+
+export interface CreateWorkerOptions extends WorkerEnvironment {
+  kind: 'projection' | 'saga';
+  name: string;
+  source: ProjectionSource;
+  /** Creates the engine with the worker's error policy. */
+  engine: (policy: BatchPolicy) => BatchEngine;
+  clock: Clock;
+  hooks?: WorkerHooks;
 }
 
 /** A pause left by a process that died (a rebuild killed mid-swap) lapses: checked once a second. */
