@@ -13,6 +13,7 @@ import {
   requireServerVersion,
   serverVersion,
 } from '../../src/nats/connection.js';
+import { failure } from '../support/failure.js';
 import { startNatsServer, startSilentServer, type TestNatsServer } from '../support/natsServer.js';
 import { waitFor } from '../support/waitFor.js';
 
@@ -21,18 +22,6 @@ function capturingLogger() {
   const lines: { level: number; msg: string }[] = [];
   const log = pino({ level: 'debug' }, { write: (line: string) => lines.push(JSON.parse(line)) });
   return { log, lines };
-}
-
-/** Runs `fn`, expecting a ProsaError; returns it with how long it took. */
-async function failure(fn: () => Promise<unknown>): Promise<{ error: ProsaError; ms: number }> {
-  const started = Date.now();
-  try {
-    await fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(ProsaError);
-    return { error: e as ProsaError, ms: Date.now() - started };
-  }
-  throw new Error('expected a ProsaError, but it resolved');
 }
 
 describe('connectNats', () => {

@@ -7,9 +7,9 @@ import Database from 'better-sqlite3';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type ProsaConfigInput, resolveConfig } from '../../src/config/config.js';
-import { ProsaError } from '../../src/errors.js';
 import { createRuntime, type Runtime } from '../../src/runtime/runtime.js';
 import { cliProject, runCli, spawnCli } from '../support/cliHarness.js';
+import { failure } from '../support/failure.js';
 import { ledger } from '../support/fixtures/ledger.js';
 import {
   startNatsServer,
@@ -64,18 +64,6 @@ function ledgerRuntime(url: string, nats: ProsaConfigInput['nats'] = {}) {
   const runtime = createRuntime(config, { log });
   runtimes.push(runtime);
   return { runtime, lines, sqlitePath };
-}
-
-/** Runs `fn`, expecting a ProsaError; returns it with how long it took. */
-async function failure(fn: () => Promise<unknown>): Promise<{ error: ProsaError; ms: number }> {
-  const started = Date.now();
-  try {
-    await fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(ProsaError);
-    return { error: e as ProsaError, ms: Date.now() - started };
-  }
-  throw new Error('expected a ProsaError, but it resolved');
 }
 
 const healthz = async (runtime: Runtime) => {
