@@ -3,7 +3,7 @@
  * (worker, kind, key), and the `prosa_state` column an entity table gets when its row holds the
  * state (src/engine/entityState.ts).
  */
-import { quoteIdent, type SqliteDatabase } from './sqlite.js';
+import { moveToRowidTable, quoteIdent, type SqliteDatabase } from './sqlite.js';
 
 export const ACTOR_STATE_SCHEMA: readonly string[] = [
   `CREATE TABLE IF NOT EXISTS prosa_actor_snapshots (
@@ -12,8 +12,13 @@ export const ACTOR_STATE_SCHEMA: readonly string[] = [
      key TEXT NOT NULL,
      snapshot TEXT NOT NULL,
      PRIMARY KEY (worker, kind, key)
-   ) WITHOUT ROWID`,
+   )`,
 ];
+
+/** As for saga instances (./sagaInstances.ts): a WITHOUT ROWID table of an older prosa is moved once. */
+export function upgradeActorSnapshots(db: SqliteDatabase): void {
+  moveToRowidTable(db, 'prosa_actor_snapshots', ACTOR_STATE_SCHEMA[0] as string);
+}
 
 export interface ActorStateStore {
   /** The serialized snapshot, if the actor was ever written. */

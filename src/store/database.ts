@@ -8,7 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { ProsaError } from '../errors.js';
-import { ACTOR_STATE_SCHEMA } from './actorState.js';
+import { ACTOR_STATE_SCHEMA, upgradeActorSnapshots } from './actorState.js';
 import { CHECKPOINTS_SCHEMA } from './checkpoints.js';
 import { DEAD_LETTERS_SCHEMA } from './deadLetters.js';
 import { GAPS_SCHEMA } from './gaps.js';
@@ -16,7 +16,7 @@ import { MIGRATIONS_SCHEMA } from './migrations.js';
 import { OUTBOX_SCHEMA, upgradeOutbox } from './outbox.js';
 import { PAUSES_SCHEMA } from './pauses.js';
 import { REBUILDS_SCHEMA } from './rebuilds.js';
-import { SAGA_INSTANCES_SCHEMA } from './sagaInstances.js';
+import { SAGA_INSTANCES_SCHEMA, upgradeSagaInstances } from './sagaInstances.js';
 import { SKIPS_SCHEMA } from './skips.js';
 import type { SqliteDatabase } from './sqlite.js';
 import { TIMERS_SCHEMA } from './timers.js';
@@ -71,6 +71,8 @@ export function openDatabase(path: string, options: OpenDatabaseOptions = {}): S
     db.pragma('foreign_keys = OFF');
     for (const statements of SCHEMA) for (const sql of statements) db.exec(sql);
     upgradeOutbox(db);
+    upgradeSagaInstances(db);
+    upgradeActorSnapshots(db);
   }
   return db;
 }

@@ -35,3 +35,23 @@ export function tableColumns(db: SqliteDatabase, table: string): string[] {
 }
 
 export const quoteIdent = (name: string): string => `"${name.replaceAll('"', '""')}"`;
+
+/**
+ * Moves a table an older prosa created `WITHOUT ROWID` to the rowid table `createSql` declares
+ * (`CREATE TABLE IF NOT EXISTS`, same columns in the same order), rows kept. A WITHOUT ROWID row
+ * keeps only about 1 KB of a 4 KB page and spills the rest into an overflow page of its own, so
+ * snapshots of a few KB took three times their size.
+ */
+export function moveToRowidTable(db: SqliteDatabase, table: string, createSql: string): void {
+  const sqlOf = db.prepare("SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = ?").pluck();
+  const withoutRowid = () => /WITHOUT\s+ROWID\s*$/i.test(String(sqlOf.get(table) ?? ''));
+  if (!withoutRowid()) return;
+  const old = quoteIdent(`${table}_without_rowid`);
+  db.transaction(() => {
+    if (!withoutRowid()) return; // another process moved it meanwhile
+    db.exec(`ALTER TABLE ${quoteIdent(table)} RENAME TO ${old}`);
+    db.exec(createSql);
+    db.exec(`INSERT INTO ${quoteIdent(table)} SELECT * FROM ${old}`);
+    db.exec(`DROP TABLE ${old}`);
+  }).immediate();
+}
