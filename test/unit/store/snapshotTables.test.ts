@@ -50,7 +50,9 @@ describe('snapshot tables', () => {
       expect(instances.count('s')).toBe(2);
       expect(instances.load('s', 'i2')).toBe('{"n":2}');
       expect(db.prepare('SELECT snapshot FROM prosa_actor_snapshots').pluck().all()).toEqual(['{"v":1}']);
-      expect(db.prepare("SELECT count(*) FROM sqlite_schema WHERE name LIKE '%without_rowid'").pluck().get()).toBe(0);
+      expect(
+        db.prepare("SELECT count(*) FROM sqlite_schema WHERE name LIKE '%without_rowid'").pluck().get(),
+      ).toBe(0);
       db.close();
     }
   });
