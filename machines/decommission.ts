@@ -23,11 +23,20 @@ import { assign, enqueueActions, setup } from 'xstate';
 
 export interface DecommissionContext {
   resourceId: string;
-  /** Active connections touching the resource, by connection id. */
-  active: Record<string, Connection>;
+  /**
+   * Active connections touching the resource, in the order they became active. A list, not a map
+   * by id: a hot resource has hundreds, and each event copies the set (contexts are immutable);
+   * copying an array is a fraction of copying an object with as many keys, and it stores smaller.
+   */
+  active: Connection[];
 }
 
 const touches = (id: string) => (c: Connection) => c.from_resource === id || c.to_resource === id;
+const same = (a: Connection, b: Connection) =>
+  a.from_resource === b.from_resource &&
+  a.from_interface === b.from_interface &&
+  a.to_resource === b.to_resource &&
+  a.to_interface === b.to_interface;
 
 /** The connections an event adds to the resource's active set. */
 function connectionsOf(event: InfrastructureEvent, id: string): Connection[] {
@@ -37,7 +46,18 @@ function connectionsOf(event: InfrastructureEvent, id: string): Connection[] {
   return [];
 }
 
-const sortedIds = (active: Record<string, Connection>) => Object.keys(active).sort();
+/**
+ * The active set as a list. Instances saved by prosa 0.1 hold a map by connection id; they are
+ * read as its values and written back as a list at their next change.
+ */
+const listOf = (active: Connection[] | Record<string, Connection>): Connection[] =>
+  Array.isArray(active) ? active : Object.values(active);
+
+/** The active connections in connection-id order (the order commands and reports list them). */
+const sorted = (active: Connection[]) =>
+  listOf(active)
+    .map((c) => [connectionId(c), c] as const)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 
 export const decommissionMachine = setup({
   types: {
@@ -47,28 +67,26 @@ export const decommissionMachine = setup({
   },
   actions: {
     ...sagaActions,
-    forget: assign({ active: () => ({}) }),
+    forget: assign({ active: () => [] }),
     track: assign({
       active: ({ context, event }) => {
-        const added = connectionsOf(event as InfrastructureEvent, context.resourceId);
-        if (added.length === 0) return context.active;
-        const active = { ...context.active };
-        for (const c of added) active[connectionId(c)] = c;
-        return active;
+        const active = listOf(context.active);
+        const added: Connection[] = [];
+        for (const c of connectionsOf(event as InfrastructureEvent, context.resourceId))
+          if (!active.some((a) => same(a, c)) && !added.some((a) => same(a, c))) added.push(c);
+        return added.length === 0 ? active : [...active, ...added];
       },
     }),
     untrack: assign({
       active: ({ context, event }) => {
-        if (event.type !== 'ConnectionSevered') return context.active;
-        const id = connectionId(event.data.connection);
-        if (!(id in context.active)) return context.active;
-        const { [id]: _gone, ...rest } = context.active;
-        return rest;
+        const active = listOf(context.active);
+        if (event.type !== 'ConnectionSevered') return active;
+        const gone = event.data.connection;
+        return active.some((a) => same(a, gone)) ? active.filter((a) => !same(a, gone)) : active;
       },
     }),
     severAll: enqueueActions(({ context, enqueue }) => {
-      for (const id of sortedIds(context.active)) {
-        const c = context.active[id] as Connection;
+      for (const [, c] of sorted(context.active)) {
         enqueue({
           type: 'emitCommand',
           params: {
@@ -93,22 +111,26 @@ export const decommissionMachine = setup({
         params: {
           type: 'ReportStuckDecommission',
           aggregateId: context.resourceId,
-          data: { resource_id: context.resourceId, remaining: sortedIds(context.active) },
+          data: { resource_id: context.resourceId, remaining: sorted(context.active).map(([id]) => id) },
         },
       });
     }),
   },
   guards: {
-    noneActive: ({ context }) => Object.keys(context.active).length === 0,
-    lastSevered: ({ context, event }) =>
-      event.type === 'ConnectionSevered' &&
-      Object.keys(context.active).length === 1 &&
-      connectionId(event.data.connection) in context.active,
+    noneActive: ({ context }) => listOf(context.active).length === 0,
+    lastSevered: ({ context, event }) => {
+      const active = listOf(context.active);
+      return (
+        event.type === 'ConnectionSevered' &&
+        active.length === 1 &&
+        same(active[0] as Connection, event.data.connection)
+      );
+    },
   },
 }).createMachine({
   id: 'decommission',
   initial: 'idle',
-  context: ({ input }) => ({ resourceId: input.id, active: {} }),
+  context: ({ input }) => ({ resourceId: input.id, active: [] }),
   states: {
     /** No instance: only a registration starts one. */
     idle: {

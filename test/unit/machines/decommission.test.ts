@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { createActor } from 'xstate';
+import { decommissionMachine } from '../../../machines/decommission.js';
 import decommission from '../../../sagas/decommission.js';
+import { type EmitCommandParams, withEffectSink } from '../../../src/define/saga.js';
 import { sagaScenario } from '../../../src/testkit/sagaScenario.js';
 import {
   connected,
@@ -103,5 +106,57 @@ describe('decommission saga', () => {
         .given(registered('r1'), connected('r1', 'r2'))
         .when(removed('r1'))
         .expectTimeouts('r1', { stuck: '3s' }));
+  });
+
+  describe('when a connection is announced twice', () => {
+    it('severs it once, whether established again or listed twice by a topology', () =>
+      scenario()
+        .given(
+          registered('r1'),
+          connected('r1', 'r2'),
+          connected('r1', 'r2'),
+          topologyDefined(['r3', 'r1'], ['r3', 'r1']),
+        )
+        .when(removed('r1'))
+        .expectCommands([severConnection('r1', 'r1', 'r2'), severConnection('r1', 'r3', 'r1')])
+        .expectActive('r1'));
+  });
+
+  describe('an instance saved by prosa 0.1 (its active set a map by connection id)', () => {
+    it('is read as that set: severed on removal, in id order', () => {
+      const c = (from: string, to: string) => ({
+        from_resource: from,
+        from_interface: 'eth0',
+        to_resource: to,
+        to_interface: 'eth1',
+      });
+      const saved = createActor(decommissionMachine, {
+        input: { id: 'r1' },
+      }).getPersistedSnapshot() as unknown as {
+        value: unknown;
+        context: { resourceId: string; active: unknown };
+      };
+      saved.value = 'tracking';
+      saved.context = {
+        resourceId: 'r1',
+        active: { 'r1:eth0--r2:eth1': c('r1', 'r2'), 'r0:eth0--r1:eth1': c('r0', 'r1') },
+      };
+      const actor = createActor(decommissionMachine, {
+        input: { id: 'r1' },
+        snapshot: saved as never,
+      }).start();
+      const commands: EmitCommandParams[] = [];
+      const sink = {
+        emitCommand: (p: EmitCommandParams) => commands.push(p),
+        startTimeout() {},
+        cancelTimeout() {},
+      };
+      withEffectSink(sink, () => actor.send(decommission.decode({ ...removed('r1'), seq: 1 })));
+      expect(commands.map((p) => (p.data as { connection: unknown }).connection)).toEqual([
+        c('r0', 'r1'),
+        c('r1', 'r2'),
+      ]);
+      expect(actor.getSnapshot().value).toBe('severing');
+    });
   });
 });
