@@ -22,7 +22,8 @@ export const commandCatalog: readonly CommandEntry[] = [
   {
     name: 'run',
     term: 'run',
-    description: 'run every projection and saga of the config until SIGINT/SIGTERM (then drain and exit 0)',
+    description:
+      'run every projection and saga of the config (or --only some) until SIGINT/SIGTERM (then drain and exit 0)',
     load: async () => (await import('./commands/run.js')).registerRun,
   },
   {

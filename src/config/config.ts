@@ -195,6 +195,11 @@ const configSchema = z
       .string()
       .regex(/^[A-Za-z0-9_-]+$/, 'must match [A-Za-z0-9_-]+')
       .optional(),
+    /**
+     * The projections and sagas this process runs, by name (PROSA_ONLY or `prosa run --only`): the
+     * others run in other processes on the same database and NATS. @default every one configured
+     */
+    only: z.array(z.string().min(1)).min(1, 'must name at least one projection or saga').optional(),
     /** Embedded server data, the SQLite file and the recorded URL live here. @default '.prosa' */
     dataDir: z.string().min(1).default(defaults.dataDir),
     sqlite: z
@@ -258,6 +263,8 @@ export interface ProsaConfigInput {
   dataDir?: string;
   /** This process's name among several on one NATS (PROSA_INSTANCE); durables get it as a suffix. */
   instance?: string;
+  /** The projections and sagas this process runs (PROSA_ONLY); the others run elsewhere. @default all */
+  only?: readonly string[];
   sqlite?: { path?: string };
   log?: { level?: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent' };
   /** Streams by name, merged over the defaults (INFRASTRUCTURE_EVENTS, DLQ, COMMANDS). */
@@ -285,6 +292,8 @@ export interface ResolvedConfig {
   readonly sagas: readonly SagaDefinition<ProsaEvent, string, string>[];
   /** Options of each projection and saga by name (defaults applied). */
   readonly workers: Readonly<Record<string, Readonly<WorkerOptions>>>;
+  /** The projections and sagas `prosa run` runs in this process (see {@link workersToRun}); absent: all. */
+  readonly only?: readonly string[];
   readonly http: Readonly<z.output<typeof configSchema>['http']>;
   /** Where the config came from, for messages. */
   readonly source: string;
@@ -332,6 +341,7 @@ function envOverrides(env: Env, issues: { path: string; message: string }[]): Re
   if (env.PROSA_DATA_DIR) out.dataDir = env.PROSA_DATA_DIR;
   if (env.PROSA_DB) out.sqlite = { path: env.PROSA_DB };
   if (env.PROSA_INSTANCE) out.instance = env.PROSA_INSTANCE;
+  if (env.PROSA_ONLY) out.only = splitNames(env.PROSA_ONLY);
   if (env.LOG_LEVEL) out.log = { level: env.LOG_LEVEL };
   const http: Record<string, unknown> = {};
   if (env.PROSA_HTTP_PORT) {
@@ -342,6 +352,13 @@ function envOverrides(env: Env, issues: { path: string; message: string }[]): Re
   if (Object.keys(http).length > 0) out.http = http;
   return out;
 }
+
+/** `a, b,c` -> ['a', 'b', 'c'] (PROSA_ONLY, `--only`). */
+export const splitNames = (list: string): string[] =>
+  list
+    .split(',')
+    .map((n) => n.trim())
+    .filter((n) => n !== '');
 
 export const isPlainObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype;
@@ -459,6 +476,8 @@ export function resolveConfig(input: unknown, options: ResolveConfigOptions = {}
         message: `no projection or saga is named "${name}" (known: ${[...names].join(', ') || 'none'})`,
       });
   }
+  const onlyWrong = c.only && onlyIssue(c.only, names);
+  if (onlyWrong) issues.push({ path: env.PROSA_ONLY ? 'PROSA_ONLY' : 'only', message: onlyWrong });
   if (c.nats.token !== undefined && c.nats.user !== undefined) {
     issues.push({ path: 'nats.token', message: 'token and user/password are mutually exclusive; set one' });
   }
@@ -491,7 +510,34 @@ export function resolveConfig(input: unknown, options: ResolveConfigOptions = {}
     >[],
     sagas: Object.freeze([...c.sagas]) as unknown as readonly SagaDefinition<ProsaEvent, string, string>[],
     workers: Object.freeze(workers),
+    ...(c.only ? { only: Object.freeze([...new Set(c.only)]) } : {}),
     http: Object.freeze({ ...c.http, console: Object.freeze(c.http.console) }),
     source,
+  });
+}
+
+/** What is wrong with `only`, or undefined: it names configured projections and sagas. */
+function onlyIssue(only: readonly string[], known: ReadonlySet<string>): string | undefined {
+  if (only.length === 0) return 'must name at least one projection or saga';
+  const unknown = only.filter((n) => !known.has(n));
+  if (unknown.length === 0) return undefined;
+  return `no projection or saga is named ${unknown.map((n) => `"${n}"`).join(', ')} (known: ${[...known].join(', ') || 'none'})`;
+}
+
+/**
+ * The config with the projections and sagas this process runs (`only`), or as it is. Several
+ * processes can share one database and NATS this way, each running some of the workers on a core
+ * of its own; each worker runs in one process (its claim in `prosa_workers` refuses a second).
+ */
+export function workersToRun(config: ResolvedConfig, only = config.only): ResolvedConfig {
+  if (only === undefined) return config;
+  const wrong = onlyIssue(only, new Set([...config.projections, ...config.sagas].map((d) => d.name)));
+  if (wrong) throw new ConfigError([{ path: 'only', message: wrong }], config.source);
+  const runs = (d: { name: string }) => only.includes(d.name);
+  return Object.freeze({
+    ...config,
+    projections: Object.freeze(config.projections.filter(runs)),
+    sagas: Object.freeze(config.sagas.filter(runs)),
+    only: Object.freeze([...new Set(only)]),
   });
 }

@@ -5,7 +5,7 @@
  * (blue/green), report status, and drain on request.
  */
 import type { Subscription } from '@nats-io/transport-node';
-import { type ProsaConfigInput, type ResolvedConfig, resolveConfig } from '../config/config.js';
+import { type ProsaConfigInput, type ResolvedConfig, resolveConfig, workersToRun } from '../config/config.js';
 import { defaults } from '../defaults.js';
 import type { ProjectionDefinition, ProsaEvent } from '../define/projection.js';
 import type { SagaDefinition } from '../define/saga.js';
@@ -489,5 +489,6 @@ export function createRuntime(
 ): Runtime {
   const resolved: ResolvedConfig =
     'sqlitePath' in config ? (config as ResolvedConfig) : resolveConfig(config);
-  return new RuntimeImpl(resolved, options);
+  // Only the workers this process runs (`only`); a worker of another process is asked over NATS.
+  return new RuntimeImpl(workersToRun(resolved), options);
 }
