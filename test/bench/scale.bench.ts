@@ -9,6 +9,8 @@
  *                     and an ack-all per 1,000 messages; no actors, no snapshots
  *   prosa shipped     createRuntime with runtime.config.ts as shipped: topology + decommission +
  *                     provisioning; caught up when all three durables are
+ *   prosa split       the shipped config over two processes on one database (`prosa run --only`):
+ *                     topology in one, the two sagas in the other; caught up when all three are
  *   prosa topology    the same config with the topology projection alone
  *   prosa rebuild     runtime.rebuild('topology') on the caught-up topology database, start to swap
  *
@@ -89,7 +91,7 @@ async function publishPipelined(js: JetStreamClient, events: Iterable<EncodedEve
   await Promise.all(inFlight);
 }
 
-type Mode = 'hand' | 'shipped' | 'topology' | 'rebuild';
+type Mode = 'hand' | 'shipped' | 'split' | 'topology' | 'rebuild';
 /** [ms since start, events applied] */
 type Sample = [number, number];
 
@@ -215,6 +217,9 @@ export async function run(opts: ScaleOptions): Promise<Record<string, unknown>> 
     const sagas = ['topology', 'decommission', 'provisioning'];
     const shipped = await runChild('shipped', { ...base, db: path('shipped'), durables: sagas });
     await deleteDurables(jsm, sagas);
+    const split = await runChild('split', { ...base, db: path('split'), durables: sagas });
+    await deleteDurables(jsm, sagas);
+    const sameSplit = firstTopologyDifference(path('hand'), path('split'));
     const topology = await runChild('topology', { ...base, db: path('topology'), durables: ['topology'] });
     const sameLive = firstTopologyDifference(path('hand'), path('topology'));
     const sameShipped = firstTopologyDifference(path('hand'), path('shipped'));
@@ -245,6 +250,7 @@ export async function run(opts: ScaleOptions): Promise<Record<string, unknown>> 
     const runs = {
       handWritten: figure(hand),
       prosaShipped: figure(shipped),
+      prosaSplit: figure(split),
       prosaTopology: figure(topology),
       prosaRebuild: figure(rebuild),
     };
@@ -258,7 +264,12 @@ export async function run(opts: ScaleOptions): Promise<Record<string, unknown>> 
       avgEventBytes: Math.round(state.bytes / n),
       publishPerSecond: rate(n, publishMs),
       runs,
-      sameRows: { topology: same(sameLive), shipped: same(sameShipped), rebuilt: same(sameRebuilt) },
+      sameRows: {
+        topology: same(sameLive),
+        shipped: same(sameShipped),
+        split: same(sameSplit),
+        rebuilt: same(sameRebuilt),
+      },
       targets: TARGETS,
     };
     if (!opts.json) print(figures);
@@ -288,10 +299,10 @@ function print(f: {
   avgEventBytes: number;
   publishPerSecond: number;
   byType: Record<string, number | undefined>;
-  runs: Record<'handWritten' | 'prosaShipped' | 'prosaTopology' | 'prosaRebuild', Figure>;
+  runs: Record<'handWritten' | 'prosaShipped' | 'prosaSplit' | 'prosaTopology' | 'prosaRebuild', Figure>;
   sameRows: Record<string, string>;
 }): void {
-  const { handWritten: hand, prosaShipped, prosaTopology, prosaRebuild } = f.runs;
+  const { handWritten: hand, prosaShipped, prosaSplit, prosaTopology, prosaRebuild } = f.runs;
   const row = (name: string, r: Figure, target: number | undefined, ofWhat = '') => [
     name,
     r.eventsPerSecond,
@@ -310,6 +321,7 @@ function print(f: {
     [
       row('hand-written (fold by hand, txn per 1,000)', hand, undefined),
       row('prosa, shipped config (topology + 2 sagas)', prosaShipped, TARGETS.shipped),
+      row('prosa, shipped config in 2 processes (--only)', prosaSplit, TARGETS.shipped),
       row('prosa, topology alone', prosaTopology, TARGETS.topology),
       row('prosa rebuild (topology), start to swap', prosaRebuild, TARGETS.rebuild, ' of catch-up'),
     ],
@@ -348,7 +360,7 @@ function print(f: {
     ['table', 'hand-written', 'shipped', 'topology', 'after rebuild'],
   );
   process.stdout.write(
-    `same rows as hand-written: topology ${f.sameRows.topology}; shipped ${f.sameRows.shipped}; rebuilt ${f.sameRows.rebuilt}\n`,
+    `same rows as hand-written: topology ${f.sameRows.topology}; shipped ${f.sameRows.shipped}; split ${f.sameRows.split}; rebuilt ${f.sameRows.rebuilt}\n`,
   );
 }
 

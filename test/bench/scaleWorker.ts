@@ -5,23 +5,27 @@
  *   shipped   createRuntime with runtime.config.ts as shipped (topology, decommission, provisioning)
  *   topology  the same config with the topology projection alone
  *   rebuild   a runtime with topology alone on SCALE_DB (caught up already), then rebuild('topology')
+ *   split     the shipped config over two processes on one database (`prosa run --only`): topology
+ *             here, the two sagas in a sibling process (SCALE_MODE=splitSagas) it starts and stops
  *
  * Protocol, one JSON object a line on stdout: `{"event":"started"}` just before it connects (the
  * parent times the catch-up from there, watching the durables' ack floors); then, once the parent
  * writes "stop" on stdin (rebuild: once the rebuild swapped in), `{"event":"result", ...}` with
  * its peak RSS and the database's sizes, measured before the worker stops.
  */
+import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import shipped from '../../runtime.config.js';
-import { resolveConfig } from '../../src/config/config.js';
+import { resolveConfig, workersToRun } from '../../src/config/config.js';
 import { silentLogger } from '../../src/logger.js';
 import { createRuntime } from '../../src/runtime/runtime.js';
 import { startHandWritten } from './handWritten.js';
 import { databaseSizes } from './scaleDatabase.js';
 
-const mode = process.env.SCALE_MODE as 'hand' | 'shipped' | 'topology' | 'rebuild';
+const mode = process.env.SCALE_MODE as 'hand' | 'shipped' | 'topology' | 'rebuild' | 'split' | 'splitSagas';
 const url = process.env.NATS_URL as string;
 const path = process.env.SCALE_DB as string;
 const dir = process.env.SCALE_DIR as string;
@@ -39,7 +43,7 @@ const measure = () => ({
   sizes: databaseSizes(path),
 });
 
-function runtimeFor(sagas: boolean) {
+function runtimeFor(sagas: boolean, only?: string[]) {
   const config = resolveConfig(
     {
       ...shipped,
@@ -51,7 +55,28 @@ function runtimeFor(sagas: boolean) {
     },
     { env: {} },
   );
-  return createRuntime(config, { log: silentLogger() });
+  return createRuntime(workersToRun(config, only), { log: silentLogger() });
+}
+
+/** The sibling process of `split`: the sagas on the same database; its result line once told to stop. */
+function startSagaSibling() {
+  const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url)], {
+    env: { ...process.env, SCALE_MODE: 'splitSagas' },
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const lines = createInterface({ input: child.stdout as NonNullable<typeof child.stdout> });
+  const result = new Promise<{ maxRssMb: number }>((resolve, reject) => {
+    lines.on('line', (l) => resolve(JSON.parse(l)));
+    child.once('exit', (code) =>
+      reject(new Error(`the saga process exited with ${code} before it reported`)),
+    );
+  });
+  return {
+    stop: async () => {
+      child.stdin?.write('stop\n');
+      return result;
+    },
+  };
 }
 
 if (mode === 'hand') {
@@ -77,6 +102,30 @@ if (mode === 'hand') {
   const m = measure();
   await runtime.drain();
   say({ event: 'result', ...m });
+} else if (mode === 'split') {
+  const stop = stopRequested();
+  const sagas = startSagaSibling();
+  const runtime = runtimeFor(true, ['topology']);
+  say({ event: 'started' });
+  await runtime.start();
+  await stop;
+  const theirs = await sagas.stop();
+  const m = measure();
+  await runtime.drain();
+  // The larger of the two processes' peaks (each is a process of its own, with its own limit).
+  say({
+    event: 'result',
+    ...m,
+    maxRssMb: Math.max(m.maxRssMb, theirs.maxRssMb),
+    rssByProcess: [m.maxRssMb, theirs.maxRssMb],
+  });
+} else if (mode === 'splitSagas') {
+  const stop = stopRequested();
+  const runtime = runtimeFor(true, ['decommission', 'provisioning']);
+  await runtime.start();
+  await stop;
+  say({ maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024) });
+  await runtime.drain();
 } else if (mode === 'rebuild') {
   const runtime = runtimeFor(false);
   await runtime.start();
@@ -92,6 +141,6 @@ if (mode === 'hand') {
   await runtime.drain();
   say({ event: 'result', ...m, ms, applied: result.applied, checkpoint: result.checkpoint, samples });
 } else {
-  throw new Error(`SCALE_MODE must be hand, shipped, topology or rebuild, not ${String(mode)}`);
+  throw new Error(`SCALE_MODE must be hand, shipped, split, topology or rebuild, not ${String(mode)}`);
 }
 process.exit(0);
