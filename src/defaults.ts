@@ -84,6 +84,11 @@ export const defaults = Object.freeze({
      */
     waitAtStart: true,
   }),
+  /**
+   * How far V8 may grow the heap past what its last full collection kept, in percent: 100 is a
+   * factor of 2 where V8 alone goes up to 4 (see src/runtime/heapGrowth.ts); 0 leaves it to V8.
+   */
+  heapGrowthPercent: 100,
   /** Embedded server data, the SQLite file and the recorded URL live here. */
   dataDir: '.prosa',
   logLevel: 'info' as 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent',

@@ -62,6 +62,7 @@ export type { DatabaseSize, RuntimeStatus, WorkerStatus } from './ops/status.js'
 export { collectStatus, lastSeqOnSubjects } from './ops/status.js';
 export type { TopologyFormat } from './ops/topologyView.js';
 export { formatTopology, readTopologyView, topologyFormats } from './ops/topologyView.js';
+export { limitHeapGrowth } from './runtime/heapGrowth.js';
 export type { RebuildProgress } from './runtime/rebuild.js';
 export { rebuildProjection } from './runtime/rebuild.js';
 export { createRuntime } from './runtime/runtime.js';

@@ -26,6 +26,7 @@ import { claimWorkers, releaseWorkers, type WorkerState } from '../store/workers
 import { type Clock, systemClock } from '../time/clock.js';
 import { waitCaughtUp } from './caughtUp.js';
 import { createControlHandler } from './controlHandler.js';
+import { limitHeapGrowth } from './heapGrowth.js';
 import { type NatsLink, type OpenedNats, openNats } from './natsLink.js';
 import { createProjectionWorker } from './projectionWorker.js';
 import { type RebuildProgress, type RebuildResult, rebuildProjection } from './rebuild.js';
@@ -236,6 +237,7 @@ class RuntimeImpl implements Runtime {
 
   private async startOnce(): Promise<void> {
     const { config, log } = this;
+    limitHeapGrowth(config.heapGrowthPercent);
     try {
       // First, so a port in use fails the start before anything else is started.
       if (config.http.enabled) {

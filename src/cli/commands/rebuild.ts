@@ -1,6 +1,13 @@
 /** `prosa rebuild <projection>`: a new model beside the live one, swapped in atomically. */
 import type { Command } from 'commander';
-import { formatDuration, openDatabase, ProsaError, rebuildProjection, sendControl } from '../../internal.js';
+import {
+  formatDuration,
+  limitHeapGrowth,
+  openDatabase,
+  ProsaError,
+  rebuildProjection,
+  sendControl,
+} from '../../internal.js';
 import { positiveInt } from '../args.js';
 import { connect } from '../connect.js';
 import type { CliContext } from '../context.js';
@@ -19,6 +26,7 @@ export function registerRebuild(command: Command, ctx: CliContext): void {
           `no projection named "${name}" (configured: ${c.projections.map((p) => p.name).join(', ') || 'none'}); sagas are reset with \`prosa reset\``,
         );
       }
+      limitHeapGrowth(c.heapGrowthPercent);
       const log = ctx.quietLog(c);
       const conn = await connect(c, log, true);
       const db = openDatabase(c.sqlitePath);

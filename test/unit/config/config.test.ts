@@ -132,6 +132,12 @@ describe('configuration', () => {
       ).toBe(3_000);
     });
 
+    it('lets the heap grow to twice what survived its last full collection unless told otherwise', () => {
+      expect(resolve({}).heapGrowthPercent).toBe(100);
+      expect(resolve({ heapGrowthPercent: 0 }).heapGrowthPercent).toBe(0);
+      expect(failure({ heapGrowthPercent: -5 }).issues.map((i) => i.path)).toEqual(['heapGrowthPercent']);
+    });
+
     it('names durables after the instance when several processes share NATS (PROSA_INSTANCE)', () => {
       const streams = { LEDGER: { subjects: ['ledger.>'] } };
       expect(resolve({ streams, projections: [ledger] }).workers.ledger?.consumer).toBe('ledger');
