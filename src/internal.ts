@@ -24,7 +24,7 @@ export type {
 } from './cim/infrastructure.js';
 export { buildInfrastructureEnvelope, infrastructureSubjects } from './cim/infrastructure.js';
 export type { ResolvedConfig } from './config/config.js';
-export { splitNames, workersToRun } from './config/config.js';
+export { splitNames } from './config/config.js';
 export { loadConfig } from './config/loadConfig.js';
 export { defaults } from './defaults.js';
 export type { ProjectionDefinition, ProsaEvent, RawEvent } from './define/projection.js';

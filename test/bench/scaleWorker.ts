@@ -38,8 +38,9 @@ const stopRequested = () =>
       if (l.trim() === 'stop') resolve();
     });
   });
+const peakRssMb = () => Math.round(process.resourceUsage().maxRSS / 1024);
 const measure = () => ({
-  maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+  maxRssMb: peakRssMb(),
   sizes: databaseSizes(path),
 });
 
@@ -124,7 +125,7 @@ if (mode === 'hand') {
   const runtime = runtimeFor(true, ['decommission', 'provisioning']);
   await runtime.start();
   await stop;
-  say({ maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024) });
+  say({ maxRssMb: peakRssMb() });
   await runtime.drain();
 } else if (mode === 'rebuild') {
   const runtime = runtimeFor(false);

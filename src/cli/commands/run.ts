@@ -1,6 +1,6 @@
 /** `prosa run`: the runtime in the foreground until SIGINT/SIGTERM, then a bounded drain. */
 import type { Command } from 'commander';
-import { createLogger, createRuntime, ProsaError, splitNames, workersToRun } from '../../internal.js';
+import { createLogger, createRuntime, ProsaError, splitNames } from '../../internal.js';
 import type { CliContext } from '../context.js';
 
 export function registerRun(command: Command, ctx: CliContext): void {
@@ -11,7 +11,8 @@ export function registerRun(command: Command, ctx: CliContext): void {
     )
     .action(async (opts: { only?: string }) => {
       const c = await ctx.config();
-      const runtime = createRuntime(opts.only === undefined ? c : workersToRun(c, splitNames(opts.only)));
+      // createRuntime runs the workers `only` names (and refuses a name the config does not have).
+      const runtime = createRuntime(opts.only === undefined ? c : { ...c, only: splitNames(opts.only) });
       const stopSignal = ctx.io.stopSignal ?? new Promise<string>(() => {});
       // A signal while the start still waits for NATS must not wait for NATS: the drain ends the
       // wait (and lets the rest of a start under way finish first). A failed start still throws.
