@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import shipped from '../../runtime.config.js';
-import { resolveConfig, workersToRun } from '../../src/config/config.js';
+import { resolveConfig } from '../../src/config/config.js';
 import { silentLogger } from '../../src/logger.js';
 import { createRuntime } from '../../src/runtime/runtime.js';
 import { startHandWritten } from './handWritten.js';
@@ -56,7 +56,7 @@ function runtimeFor(sagas: boolean, only?: string[]) {
     },
     { env: {} },
   );
-  return createRuntime(workersToRun(config, only), { log: silentLogger() });
+  return createRuntime(only ? { ...config, only } : config, { log: silentLogger() });
 }
 
 /** The sibling process of `split`: the sagas on the same database; its result line once told to stop. */
